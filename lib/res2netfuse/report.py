@@ -1,0 +1,74 @@
+"""Tables (CSV + markdown with captions and best/second/third marks) and figure saving.
+
+Every stage notebook writes its results through these helpers so that tables and figures
+look the same across the artifact.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+RANK_MARKS = ("**", "_", "^")  # best: bold, second: italic, third: superscript caret (markdown)
+RANK_NAMES = ("best", "second", "third")
+
+
+def project_root(start: str | os.PathLike[str] | None = None) -> Path:
+    """The repository root: ``$RES2NETFUSE_ROOT`` if set, else the first parent holding ``dvc.yaml``."""
+    env = os.environ.get("RES2NETFUSE_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "dvc.yaml").exists():
+            return d
+    raise FileNotFoundError(f"no dvc.yaml found above {here}; run from inside the repository")
+
+
+def rank_marks(df: pd.DataFrame, columns: Iterable[str], higher_is_better: bool = True) -> pd.DataFrame:
+    """Per column, 1/2/3 for the best/second/third value (ties share a rank), else 0."""
+    ranks = pd.DataFrame(0, index=df.index, columns=list(columns))
+    for col in ranks.columns:
+        values = pd.to_numeric(df[col], errors="coerce")
+        order = values.rank(method="min", ascending=not higher_is_better)
+        ranks[col] = order.where(order <= 3, 0).fillna(0).astype(int)
+    return ranks
+
+
+def to_markdown(df: pd.DataFrame, caption: str, ranks: pd.DataFrame | None = None, floatfmt: str = ".5f") -> str:
+    """Render ``df`` as a markdown table under ``caption``; ranked cells get **best**, _second_, ^third."""
+    shown = df.copy().astype(object)
+    for col in df.columns:
+        if pd.api.types.is_float_dtype(df[col]):
+            shown[col] = [format(v, floatfmt) if pd.notna(v) else "—" for v in df[col]]
+    if ranks is not None:
+        for col in ranks.columns:
+            for idx, r in ranks[col].items():
+                if r:
+                    m = RANK_MARKS[r - 1]
+                    shown.at[idx, col] = f"{m}{shown.at[idx, col]}{m}" if m != "^" else f"{shown.at[idx, col]}^{r}^"
+    legend = "\n\nMarks: **best**, _second_, value^3^ third." if ranks is not None else ""
+    return f"{caption}\n\n{shown.to_markdown(index=False)}{legend}\n"
+
+
+def save_table(df: pd.DataFrame, out_dir: str | os.PathLike[str], stem: str, caption: str,
+               ranks: pd.DataFrame | None = None, floatfmt: str = ".5f") -> tuple[Path, Path]:
+    """Write ``stem.csv`` (full precision) and ``stem.md`` (caption + rounded, marked table)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv, md = out / f"{stem}.csv", out / f"{stem}.md"
+    df.to_csv(csv, index=False)
+    md.write_text(to_markdown(df, caption, ranks, floatfmt))
+    return csv, md
+
+
+def save_figure(fig, out_dir: str | os.PathLike[str], stem: str, dpi: int = 150) -> Path:  # type: ignore[no-untyped-def]
+    """Save a matplotlib figure as ``stem.png`` (tight bounding box)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{stem}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path

@@ -1,0 +1,159 @@
+"""Single-image training of the Res2NetFuse auto-encoder (paper Sec. III-B, eqs. 5-7).
+
+Loss (paper eq. 5-7), for output O and input I in ``[0, 1]``::
+
+    L = L_ssim + L_pixel,   L_ssim = 1 - SSIM(O, I),   L_pixel = ||O - I||^2 / (B C H W)
+
+``SSIM`` is Wang et al. (2004) with an 11x11 Gaussian window (sigma 1.5), K1 = 0.01,
+K2 = 0.03 and data range 1, from the maintained ``pytorch_msssim`` package. The paper says
+SSIM; the authors' public code uses ``1 - MS-SSIM`` instead: ``structural_loss="ms_ssim"``
+selects that (``pytorch_msssim.ms_ssim``; it needs images of at least 161 x 161 pixels).
+
+The paper trains on one 256 x 256 gray natural image, batch 1, 2000 iterations, Adam with
+learning rate 5e-4. The image is centre-cropped to a square and resized with PIL
+(``bilinear``, antialiased, default; ``nearest`` as in the authors' code).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from pytorch_msssim import ms_ssim, ssim
+from tqdm.auto import tqdm
+
+from .io import PathLike, load_gray_uint8
+from .model import ModelConfig, Res2NetFuse, save_checkpoint
+from .runtime import resolve_device, seed_everything
+
+StructuralLoss = Literal["ssim", "ms_ssim"]
+Resample = Literal["bilinear", "nearest"]
+MS_SSIM_MIN_SIZE = 161  # pytorch_msssim: (win_size - 1) * 2**4 + 1 for 5 scales
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of single-image training (mirrors ``params.yaml: train``)."""
+
+    image: str = "data/train/camera.png"
+    size: int = 256
+    resample: Resample = "bilinear"
+    iterations: int = 2000
+    lr: float = 5e-4
+    structural_loss: StructuralLoss = "ssim"
+    seed: int = 0
+    device: str = "auto"
+    channels_last: bool = True
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.model, dict):
+            self.model = ModelConfig(**self.model)
+        if self.structural_loss not in ("ssim", "ms_ssim"):
+            raise ValueError(f"structural_loss must be 'ssim' or 'ms_ssim', got {self.structural_loss!r}")
+        if self.resample not in ("bilinear", "nearest"):
+            raise ValueError(f"resample must be 'bilinear' or 'nearest', got {self.resample!r}")
+        if self.iterations < 1 or self.size < 11:
+            raise ValueError(f"need iterations >= 1 and size >= 11 (SSIM window), got {self.iterations}, {self.size}")
+        if self.structural_loss == "ms_ssim" and self.size < MS_SSIM_MIN_SIZE:
+            raise ValueError(f"structural_loss='ms_ssim' needs size >= {MS_SSIM_MIN_SIZE}, got {self.size}")
+
+
+@dataclass
+class TrainResult:
+    """The trained model (eval mode, on CPU), the per-iteration loss log and timings."""
+
+    model: Res2NetFuse
+    losses: pd.DataFrame
+    seconds: float
+    device: str
+
+    @property
+    def seconds_per_iteration(self) -> float:
+        return self.seconds / max(len(self.losses), 1)
+
+
+def prepare_training_image(path: PathLike, size: int, resample: Resample = "bilinear") -> torch.Tensor:
+    """Load ``path`` as gray, centre-crop to a square, resize to ``size``; ``1x1xSxS`` in ``[0,1]``."""
+    gray = load_gray_uint8(path)
+    h, w = gray.shape
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    square = Image.fromarray(np.ascontiguousarray(gray[top:top + s, left:left + s]))
+    method = Image.Resampling.BILINEAR if resample == "bilinear" else Image.Resampling.NEAREST
+    resized = np.asarray(square.resize((size, size), method), dtype=np.float32) / 255.0
+    return torch.from_numpy(resized)[None, None]
+
+
+def reconstruction_loss(output: torch.Tensor, target: torch.Tensor,
+                        structural: StructuralLoss = "ssim") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(total, pixel, structural)`` of paper eqs. 5-7 for N x 1 x H x W tensors in ``[0, 1]``."""
+    pixel = F.mse_loss(output, target)
+    similarity = ssim if structural == "ssim" else ms_ssim
+    structural_term = 1.0 - similarity(output, target, data_range=1.0, size_average=True)
+    return pixel + structural_term, pixel, structural_term
+
+
+def train(config: TrainConfig, progress: bool = True) -> TrainResult:
+    """Train a fresh :class:`Res2NetFuse` on one image; log all three losses every iteration."""
+    seed_everything(config.seed)
+    device = resolve_device(config.device)
+    fmt = torch.channels_last if config.channels_last else torch.contiguous_format
+    target = prepare_training_image(config.image, config.size, config.resample)
+    target = target.to(device).contiguous(memory_format=fmt)
+    model = Res2NetFuse(config.model).to(device).to(memory_format=fmt).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+
+    log = np.zeros((config.iterations, 3), dtype=np.float64)
+    start = time.perf_counter()
+    bar = tqdm(range(config.iterations), desc="train", unit="it", disable=not progress)
+    for it in bar:
+        optimizer.zero_grad(set_to_none=True)
+        total, pixel, structural = reconstruction_loss(model(target), target, config.structural_loss)
+        total.backward()
+        optimizer.step()
+        log[it] = (pixel.item(), structural.item(), total.item())
+        if it % 50 == 0 or it == config.iterations - 1:
+            bar.set_postfix(loss=f"{log[it, 2]:.4f}")
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+
+    losses = pd.DataFrame(log, columns=["pixel", "ssim", "total"])
+    losses.insert(0, "iteration", np.arange(1, config.iterations + 1))
+    model = model.to("cpu").to(memory_format=torch.contiguous_format).eval()
+    return TrainResult(model=model, losses=losses, seconds=seconds, device=str(device))
+
+
+def stabilisation_iteration(total: pd.Series | np.ndarray, tolerance: float = 0.05, window: int = 25) -> int:
+    """First iteration after which the smoothed loss stays within ``tolerance`` of its total drop.
+
+    With ``s`` the centred running median (``window`` iterations) of the total loss, the result
+    is the first 1-based iteration ``t`` with ``s[t'] - s[-1] <= tolerance * (s[0] - s[-1])`` for
+    every ``t' >= t``: from there on, at most ``tolerance`` of the overall decrease remains.
+    """
+    values = pd.Series(np.asarray(total, dtype=np.float64))
+    smooth = values.rolling(window, center=True, min_periods=1).median().to_numpy()
+    drop = smooth[0] - smooth[-1]
+    if drop <= 0:
+        return 1
+    above = np.nonzero(smooth - smooth[-1] > tolerance * drop)[0]
+    return int(above[-1] + 2) if above.size else 1
+
+
+def save_training(result: TrainResult, config: TrainConfig, out_dir: PathLike) -> dict[str, Path]:
+    """Write ``checkpoint.pt`` (weights + configs) and ``losses.csv`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"checkpoint": out / "checkpoint.pt", "losses": out / "losses.csv"}
+    cfg = asdict(config)
+    save_checkpoint(result.model, str(paths["checkpoint"]), train_config=cfg)
+    result.losses.to_csv(paths["losses"], index=False, float_format="%.8g")
+    return paths
