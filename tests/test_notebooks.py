@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ def test_committed_notebook_has_no_outputs(notebook: Path) -> None:
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_with_smoke_parameters(notebook: Path, data_dir: Path, tmp_path: Path) -> None:
     params = {"out_dir": str(tmp_path / "out"), **(SMOKE.get(notebook.name) or {})}
-    nb = parameterize_notebook(nbformat.read(notebook, as_version=4), params)
+    nb = parameterize_notebook(load_notebook_node(str(notebook)), params)
     target = tmp_path / notebook.name
     nbformat.write(nb, target)
     env = {**os.environ, "RES2NETFUSE_ROOT": str(ROOT), "OMP_WAIT_POLICY": "PASSIVE", "MPLBACKEND": "Agg"}

@@ -192,6 +192,15 @@ def receptive_field(model: Res2NetFuse) -> int:
     return 1 + 2 * (stem + block + decoder)
 
 
+def scale_receptive_fields(model: Res2NetFuse) -> list[int]:
+    """Receptive field (pixels, one side) of each scale group y_1..y_s at the Res2Net block output.
+
+    y_1 sees the stem's two 3x3 convs (5 px); each later group adds one application of ``K``
+    (two 3x3 convs, +4 px), which is what makes the block multi-scale.
+    """
+    return [5 + 4 * i for i in range(model.config.scales)]
+
+
 def save_checkpoint(model: Res2NetFuse, path: str, **extra: Any) -> None:
     """Save weights together with the architecture config (and any extra metadata)."""
     torch.save({"state_dict": model.state_dict(), "config": asdict(model.config), **extra}, path)
