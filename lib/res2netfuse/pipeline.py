@@ -1,0 +1,153 @@
+"""One fusion pipeline for any encoder/decoder (Res2NetFuse, DenseFuse): load -> encode -> fuse -> decode -> 8 bits.
+
+For gray sources ``A`` and ``B`` in ``[0, 1]`` and a model with pixel scale ``s``
+(``model.input_scale``: 1 for Res2NetFuse, 255 for the DenseFuse release)::
+
+    phi_A, phi_B = encode(s A), encode(s B)          (one batched forward pass)
+    f, w_A, w_B  = strategy(phi_A, phi_B)            (res2netfuse.fusion)
+    raw          = decode(f) / s                     (float, nominally [0, 1])
+    image        = to_uint8(raw, mapping)            (minmax: the authors' default; clip)
+
+Colour visible images: the luminance ``Y`` of full-range YCbCr is fused with the infrared
+image and the visible image's ``Cb``/``Cr`` are kept (``io.rgb_to_ycbcr``/``io.ycbcr_to_rgb``).
+Outputs are written atomically (``io.save_image``), so no half-written file is ever left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import io
+from .fusion import fuse_features
+from .model import load_checkpoint
+from .runtime import resolve_device
+
+ModelName = Literal["res2netfuse", "densefuse"]
+MODELS: tuple[ModelName, ...] = ("res2netfuse", "densefuse")
+DEFAULT_CHECKPOINTS: dict[str, str] = {
+    "res2netfuse": "results/train/checkpoint.pt",
+    "densefuse": "data/weights/densefuse_gray.model",
+}
+
+
+class FusionModel(Protocol):
+    """What the pipeline needs from a model: ``encode``, ``decode`` and its pixel scale."""
+
+    input_scale: float
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def decode(self, features: torch.Tensor) -> torch.Tensor: ...
+
+    def parameters(self) -> Any: ...
+
+
+@dataclass
+class FusionResult:
+    """One fused pair: the 8-bit image, the float decoder output (``[0, 1]`` scale) and weight maps."""
+
+    image: np.ndarray
+    raw: np.ndarray
+    weight_a: np.ndarray
+    weight_b: np.ndarray
+
+
+def load_model(name: ModelName, checkpoint: str | None = None, device: str = "auto") -> torch.nn.Module:
+    """Load a fusion model in eval mode on ``device`` (``auto``: CUDA if present), channels-last.
+
+    ``checkpoint`` defaults to :data:`DEFAULT_CHECKPOINTS` (the ``train`` stage output, the
+    DenseFuse release weights).
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+    path = checkpoint or DEFAULT_CHECKPOINTS[name]
+    if name == "res2netfuse":
+        model: torch.nn.Module = load_checkpoint(path)
+    else:
+        from .baselines import load_densefuse
+
+        model = load_densefuse(path)
+    return model.to(resolve_device(device), memory_format=torch.channels_last).eval()
+
+
+def model_device(model: FusionModel) -> torch.device:
+    """The device holding the model's parameters."""
+    return next(iter(model.parameters())).device
+
+
+def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
+    if a.ndim != 2 or a.shape != b.shape:
+        raise ValueError(f"sources must be two 2-D gray images of one size, got shapes {a.shape} and {b.shape}")
+
+
+def encode_pair(model: FusionModel, a: np.ndarray, b: np.ndarray,
+                device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features ``(phi_A, phi_B)``, each ``1 x C x H x W``, of two gray ``[0, 1]`` images in one batch."""
+    _check_pair(a, b)
+    dev = torch.device(device) if device is not None else model_device(model)
+    x = torch.from_numpy(np.stack([a, b]).astype(np.float32, copy=False)[:, None]).to(dev)
+    x = (x * model.input_scale).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        phi = model.encode(x)
+    return phi[:1], phi[1:]
+
+
+def decode_features(model: FusionModel, fused: torch.Tensor) -> np.ndarray:
+    """Decode ``1 x C x H x W`` fused features to an ``H x W`` float32 image on the ``[0, 1]`` scale."""
+    with torch.inference_mode():
+        out = model.decode(fused)[0, 0] / model.input_scale
+    return out.float().cpu().numpy()
+
+
+def fuse_arrays(model: FusionModel, a: np.ndarray, b: np.ndarray, strategy: str = "l1",
+                mapping: io.Mapping = "minmax", **params: Any) -> FusionResult:
+    """Fuse two gray ``[0, 1]`` images of one size; ``params`` go to the strategy."""
+    if mapping not in ("minmax", "clip"):
+        raise ValueError(f"unknown output mapping {mapping!r}; expected 'minmax' or 'clip'")
+    phi_a, phi_b = encode_pair(model, a, b)
+    with torch.inference_mode():
+        fused, w_a, w_b = fuse_features(strategy, phi_a, phi_b, **params)
+    raw = decode_features(model, fused)
+    return FusionResult(io.to_uint8(raw, mapping), raw, w_a[0, 0].float().cpu().numpy(),
+                        w_b[0, 0].float().cpu().numpy())
+
+
+def fuse_files(model: FusionModel, ir_path: io.PathLike, vi_path: io.PathLike, out_path: io.PathLike,
+               strategy: str = "l1", mapping: io.Mapping = "minmax", **params: Any) -> FusionResult:
+    """Fuse ``ir_path`` with ``vi_path`` and write ``out_path`` atomically.
+
+    A colour visible image is fused through its luminance and keeps its chroma; the written
+    file is then RGB. Returns the gray :class:`FusionResult` (the fused luminance for colour).
+    """
+    if io.is_colour(vi_path):
+        ir = io.load_gray(ir_path)
+        ycc = io.rgb_to_ycbcr(io.load_rgb(vi_path))
+        io.check_same_size(ir, ycc, ir_path, vi_path)
+        result = fuse_arrays(model, ir, ycc[..., 0], strategy, mapping, **params)
+        ycc[..., 0] = result.image.astype(np.float32) / 255.0
+        io.save_image(out_path, np.round(io.ycbcr_to_rgb(ycc) * 255.0).astype(np.uint8))
+    else:
+        ir, vi = io.load_gray_pair(ir_path, vi_path)
+        result = fuse_arrays(model, ir, vi, strategy, mapping, **params)
+        io.save_image(out_path, result.image)
+    return result
+
+
+def fuse_directory(model: FusionModel, ir_dir: io.PathLike, vi_dir: io.PathLike, out_dir: io.PathLike,
+                   strategy: str = "l1", mapping: io.Mapping = "minmax", progress: bool = True,
+                   **params: Any) -> list[Path]:
+    """Fuse every pair of same-stem files in ``ir_dir``/``vi_dir`` into ``out_dir/<stem>.png``."""
+    pairs = io.paired_files(ir_dir, vi_dir)
+    out = Path(out_dir)
+    written = []
+    for stem, (ir, vi) in tqdm(pairs, desc=f"fusing ({strategy})", unit="pair", disable=not progress):
+        target = out / f"{stem}.png"
+        fuse_files(model, ir, vi, target, strategy, mapping, **params)
+        written.append(target)
+    return written
