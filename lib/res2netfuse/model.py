@@ -208,6 +208,7 @@ def save_checkpoint(model: Res2NetFuse, path: str, **extra: Any) -> None:
 
 def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> Res2NetFuse:
     """Rebuild a :class:`Res2NetFuse` from :func:`save_checkpoint` output; strict key check."""
+    import pickle
     from pathlib import Path
 
     p = Path(path)
@@ -217,6 +218,6 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> Res2
         blob = torch.load(p, map_location=map_location, weights_only=True)
         model = Res2NetFuse(ModelConfig(**blob["config"]))
         model.load_state_dict(blob["state_dict"], strict=True)
-    except (RuntimeError, KeyError, TypeError, EOFError, ValueError) as exc:
+    except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
         raise ValueError(f"{p}: not a valid Res2NetFuse checkpoint ({exc})") from None
     return model.eval()
