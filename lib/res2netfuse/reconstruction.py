@@ -1,0 +1,145 @@
+"""Image reconstruction with an encoder/decoder and the metrics of paper Table III (Sec. IV-B1).
+
+For a reference image ``I`` and a reconstruction ``R``, both gray and in ``[0, 1]``
+(paper eq. 13 and the conventions of Table III)::
+
+    MSE  = 1 / (W H) sum_{x,y} (I(x, y) - R(x, y))^2
+    PSNR = 10 log10(1 / MSE)                             [dB], peak value 1
+    SSIM = mean SSIM map of Wang et al. (IEEE TIP 2004): 11x11 Gaussian window, sigma 1.5,
+           K1 = 0.01, K2 = 0.03, data range 1, valid positions only (``pytorch_msssim.ssim``,
+           the same SSIM as the training loss; equals scikit-image's ``structural_similarity``
+           with ``gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1``).
+
+:func:`reconstruct` runs any model with ``input_scale`` (Res2NetFuse: 1, DenseFuse: 255) on a
+``[0, 1]`` image and returns the raw float output on the ``[0, 1]`` scale; mapping to 8 bits
+(``minmax`` as in the authors' and DenseFuse's code, or ``clip``) is
+:func:`res2netfuse.io.to_uint8`, and :func:`jpeg_round_trip` mimics the authors' JPEG saving.
+"""
+
+from __future__ import annotations
+
+import io as _bytes_io
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+from pytorch_msssim import ssim as _ssim
+from skimage.transform import resize
+from torch import nn
+from tqdm.auto import tqdm
+
+from .io import Mapping, to_uint8
+
+SSIM_WINDOW = 11  # px; pytorch_msssim's default Gaussian window (sigma 1.5)
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """Raw decoder output (float32, ``[0, 1]`` scale, neither clipped nor mapped) and its run time."""
+
+    output: np.ndarray
+    seconds: float
+
+
+def _check_gray(image: np.ndarray, what: str = "image") -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.ndim != 2:
+        raise ValueError(f"{what} must be a 2-D gray array, got shape {arr.shape}")
+    return arr
+
+
+def reconstruct(model: nn.Module, image: np.ndarray, device: str | torch.device = "cpu") -> Reconstruction:
+    """``decode(encode(input_scale * x)) / input_scale`` for a 2-D image ``x`` in ``[0, 1]``.
+
+    ``model`` must provide ``encode``/``decode`` and ``input_scale`` and already be on ``device``.
+    The time covers host-to-device copy, the forward pass and the copy back (CUDA synchronised).
+    """
+    x = _check_gray(image).astype(np.float32)
+    scale = float(getattr(model, "input_scale", 1.0))
+    device = torch.device(device)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        t = torch.from_numpy(x)[None, None].to(device) * scale
+        out = (model.decode(model.encode(t)) / scale)[0, 0].float().cpu().numpy()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return Reconstruction(output=out, seconds=time.perf_counter() - start)
+
+
+def reconstruct_all(model: nn.Module, images: dict[str, np.ndarray], device: str | torch.device = "cpu",
+                    desc: str = "reconstruct", warmup: bool = True) -> dict[str, Reconstruction]:
+    """:func:`reconstruct` every image (tqdm progress); one untimed warm-up run first when ``warmup``."""
+    if warmup and images:
+        reconstruct(model, next(iter(images.values())), device)
+    return {name: reconstruct(model, img, device) for name, img in tqdm(images.items(), desc=desc, unit="img")}
+
+
+def mse(reference: np.ndarray, test: np.ndarray) -> float:
+    """Mean squared error of paper eq. 13 (float64)."""
+    a, b = _check_gray(reference, "reference"), _check_gray(test, "test")
+    if a.shape != b.shape:
+        raise ValueError(f"reference {a.shape} and test {b.shape} images differ in size")
+    return float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+
+
+def psnr(reference: np.ndarray, test: np.ndarray, data_range: float = 1.0) -> float:
+    """``10 log10(data_range^2 / MSE)`` in dB; ``inf`` for identical images."""
+    err = mse(reference, test)
+    return float("inf") if err == 0 else float(10.0 * np.log10(data_range**2 / err))
+
+
+def ssim(reference: np.ndarray, test: np.ndarray, data_range: float = 1.0) -> float:
+    """Mean SSIM (Wang et al. 2004, Gaussian 11x11, sigma 1.5, valid positions), see module doc."""
+    a, b = _check_gray(reference, "reference"), _check_gray(test, "test")
+    if a.shape != b.shape:
+        raise ValueError(f"reference {a.shape} and test {b.shape} images differ in size")
+    if min(a.shape) < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} px, got {a.shape}")
+    ta, tb = (torch.from_numpy(np.ascontiguousarray(v, dtype=np.float64))[None, None] for v in (a, b))
+    return float(_ssim(ta, tb, data_range=data_range, size_average=True))
+
+
+def scores(reference: np.ndarray, test: np.ndarray) -> dict[str, float]:
+    """``{"MSE", "SSIM", "PSNR"}`` of ``test`` against ``reference`` (both in ``[0, 1]``), Table III order."""
+    return {"MSE": mse(reference, test), "SSIM": ssim(reference, test), "PSNR": psnr(reference, test)}
+
+
+def jpeg_round_trip(image: np.ndarray, quality: int = 75) -> np.ndarray:
+    """Encode a ``uint8`` gray image as JPEG (PIL, ``quality``) in memory and decode it again."""
+    if image.dtype != np.uint8:
+        raise TypeError(f"jpeg_round_trip expects uint8 pixels, got {image.dtype} (use io.to_uint8 first)")
+    buffer = _bytes_io.BytesIO()
+    Image.fromarray(_check_gray(image)).save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as im:
+        return np.asarray(im.convert("L"))
+
+
+def mapped(output: np.ndarray, mapping: Mapping = "minmax", jpeg_quality: int | None = None) -> np.ndarray:
+    """The 8-bit image a user would save, back on ``[0, 1]``: ``to_uint8(output, mapping)`` [-> JPEG] / 255."""
+    img = to_uint8(output, mapping)
+    if jpeg_quality is not None:
+        img = jpeg_round_trip(img, jpeg_quality)
+    return img.astype(np.float32) / 255.0
+
+
+def training_overlap(train_image: np.ndarray, test_images: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Compare pixel content of the training image with every test image.
+
+    Columns: ``identical`` (same shape and same pixels), ``max_abs_diff`` (same shape only, else NaN)
+    and ``correlation``: Pearson correlation of the pixels after resizing the test image to the
+    training image's shape (antialiased), which also catches a rescaled copy (~1.0).
+    """
+    ref = _check_gray(train_image, "training image").astype(np.float64)
+    rows = []
+    for name, img in test_images.items():
+        img = _check_gray(img, name).astype(np.float64)
+        same = img.shape == ref.shape
+        diff = float(np.abs(img - ref).max()) if same else float("nan")
+        resized = img if same else resize(img, ref.shape, anti_aliasing=True)
+        corr = float(np.corrcoef(ref.ravel(), resized.ravel())[0, 1])
+        rows.append({"image": name, "identical": bool(same and diff == 0), "max_abs_diff": diff, "correlation": corr})
+    return pd.DataFrame(rows)
