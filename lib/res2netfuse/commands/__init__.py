@@ -3,6 +3,6 @@
 ``add_parser`` registers the sub-command and sets ``run=callable(args) -> int`` as default.
 """
 
-from . import train
+from . import fuse, train
 
-COMMANDS = [train]
+COMMANDS = [train, fuse]

@@ -1,0 +1,67 @@
+"""``res2netfuse fuse``: fuse one infrared/visible pair, or every same-named pair of two folders."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..fusion import STRATEGIES, resolve
+from ..pipeline import DEFAULT_CHECKPOINTS, MODELS, fuse_directory, fuse_files, load_model
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``fuse``; see ``res2netfuse fuse -h``."""
+    p = sub.add_parser(
+        "fuse", help="fuse infrared/visible images (paper Sec. III-C)",
+        description="Fuse IR with VI into OUT, or (directory mode) every pair of files with the same "
+                    "name in --ir-dir and --vi-dir into --out-dir/<name>.png. A colour visible image "
+                    "is fused through its luminance and keeps its chroma.",
+    )
+    p.add_argument("ir", nargs="?", help="infrared (first) source image")
+    p.add_argument("vi", nargs="?", help="visible (second) source image")
+    p.add_argument("-o", "--output", help="fused image to write (PNG recommended)")
+    p.add_argument("--ir-dir", help="directory mode: folder of infrared images")
+    p.add_argument("--vi-dir", help="directory mode: folder of visible images (same file names)")
+    p.add_argument("--out-dir", help="directory mode: folder for the fused images")
+    p.add_argument("--strategy", choices=list(STRATEGIES), default="l1", help="fusion strategy (default l1)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="strategy parameter, repeatable (e.g. --param r=1, --param temperature=0.5)")
+    p.add_argument("--model", choices=list(MODELS), default="res2netfuse")
+    p.add_argument("--checkpoint", help=f"weights (default: {DEFAULT_CHECKPOINTS})")
+    p.add_argument("--mapping", choices=["minmax", "clip"], default="minmax",
+                   help="decoder output to 8 bits: minmax (authors' code, default) or clip")
+    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda[:N]")
+    p.set_defaults(run=run)
+
+
+def _params(items: list[str], strategy: str) -> dict[str, Any]:
+    """Parse ``NAME=VALUE`` items and check them against the strategy (``ValueError`` if wrong)."""
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--param {item!r}: expected NAME=VALUE")
+        params[key.strip()] = value.strip()
+    return resolve(strategy, **params)[1]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate the mode and arguments before loading the model, then fuse."""
+    single = (args.ir, args.vi, args.output)
+    folders = (args.ir_dir, args.vi_dir, args.out_dir)
+    if any(folders) and any(single):
+        raise ValueError("give either IR VI -o OUT or --ir-dir/--vi-dir/--out-dir, not both")
+    if any(folders) and not all(folders):
+        raise ValueError("directory mode needs all of --ir-dir, --vi-dir and --out-dir")
+    if not any(folders) and not all(single):
+        raise ValueError("give IR VI -o OUT (or --ir-dir/--vi-dir/--out-dir)")
+    params = _params(args.param, args.strategy)
+    model = load_model(args.model, args.checkpoint, args.device)
+    if all(folders):
+        written = fuse_directory(model, args.ir_dir, args.vi_dir, args.out_dir, args.strategy, args.mapping,
+                                 **params)
+        print(f"wrote {len(written)} fused images to {args.out_dir}")
+    else:
+        fuse_files(model, args.ir, args.vi, args.output, args.strategy, args.mapping, **params)
+        print(f"wrote {args.output}")
+    return 0
