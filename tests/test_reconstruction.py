@@ -112,9 +112,10 @@ def test_reconstruct_res2netfuse_keeps_odd_sizes() -> None:
 
 
 def test_reconstruct_all_keeps_names_and_times_each(kodak: dict[str, np.ndarray]) -> None:
-    out = reconstruct_all(ScaleProbe(1.0), kodak)
-    assert list(out) == list(kodak)
-    assert all(r.seconds > 0 for r in out.values())
+    out = reconstruct_all({"a": ScaleProbe(1.0), "b": ScaleProbe(255.0)}, kodak)
+    assert list(out) == ["a", "b"] and all(list(rs) == list(kodak) for rs in out.values())
+    assert all(r.seconds > 0 for rs in out.values() for r in rs.values())
+    np.testing.assert_allclose(out["b"]["kodim23"].output, kodak["kodim23"], atol=1e-6)
 
 
 def test_mapping_and_jpeg_round_trip(kodak: dict[str, np.ndarray]) -> None:

@@ -69,12 +69,22 @@ def reconstruct(model: nn.Module, image: np.ndarray, device: str | torch.device 
     return Reconstruction(output=out, seconds=time.perf_counter() - start)
 
 
-def reconstruct_all(model: nn.Module, images: dict[str, np.ndarray], device: str | torch.device = "cpu",
-                    desc: str = "reconstruct", warmup: bool = True) -> dict[str, Reconstruction]:
-    """:func:`reconstruct` every image (tqdm progress); one untimed warm-up run first when ``warmup``."""
+def reconstruct_all(models: dict[str, nn.Module], images: dict[str, np.ndarray], device: str | torch.device = "cpu",
+                    warmup: bool = True) -> dict[str, dict[str, Reconstruction]]:
+    """:func:`reconstruct` every image with every model: ``{model: {image: Reconstruction}}``.
+
+    Models take turns on each image (tqdm progress over images), so that a change of machine load
+    during the run affects all models alike; with ``warmup``, each model first runs once untimed.
+    """
     if warmup and images:
-        reconstruct(model, next(iter(images.values())), device)
-    return {name: reconstruct(model, img, device) for name, img in tqdm(images.items(), desc=desc, unit="img")}
+        first = next(iter(images.values()))
+        for model in models.values():
+            reconstruct(model, first, device)
+    results: dict[str, dict[str, Reconstruction]] = {name: {} for name in models}
+    for img_name, img in tqdm(images.items(), desc="reconstruct", unit="img"):
+        for name, model in models.items():
+            results[name][img_name] = reconstruct(model, img, device)
+    return results
 
 
 def mse(reference: np.ndarray, test: np.ndarray) -> float:
