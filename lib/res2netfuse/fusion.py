@@ -167,7 +167,7 @@ def _coerce(name: str, key: str, value: Any, default: Any) -> Any:
         try:
             return type(default)(float(value)) if isinstance(default, int) else type(default)(value)
         except ValueError:
-            raise ValueError(f"strategy {name!r}: parameter {key}={value!r} is not a {type(default).__name__}") from None
+            raise ValueError(f"strategy {name!r}: parameter {key}={value!r} is not a valid {type(default).__name__}") from None
     return value
 
 
