@@ -111,6 +111,14 @@ def test_reconstruct_res2netfuse_keeps_odd_sizes() -> None:
         reconstruct(Res2NetFuse().eval(), img[None])
 
 
+def test_reconstruct_refuses_pixels_outside_unit_range(kodak: dict[str, np.ndarray]) -> None:
+    img = kodak["kodim01"]
+    with pytest.raises(TypeError, match="float image"):
+        reconstruct(ScaleProbe(255.0), np.round(img * 255).astype(np.uint8))
+    with pytest.raises(ValueError, match=r"in \[0, 1\].*255"):
+        reconstruct(ScaleProbe(255.0), img * 255)
+
+
 def test_reconstruct_all_keeps_names_and_times_each(kodak: dict[str, np.ndarray]) -> None:
     out = reconstruct_all({"a": ScaleProbe(1.0), "b": ScaleProbe(255.0)}, kodak)
     assert list(out) == ["a", "b"] and all(list(rs) == list(kodak) for rs in out.values())

@@ -52,12 +52,17 @@ def _check_gray(image: np.ndarray, what: str = "image") -> np.ndarray:
 
 
 def reconstruct(model: nn.Module, image: np.ndarray, device: str | torch.device = "cpu") -> Reconstruction:
-    """``decode(encode(input_scale * x)) / input_scale`` for a 2-D image ``x`` in ``[0, 1]``.
+    """``decode(encode(input_scale * x)) / input_scale`` for a 2-D float image ``x`` in ``[0, 1]``.
 
     ``model`` must provide ``encode``/``decode`` and ``input_scale`` and already be on ``device``.
     The time covers host-to-device copy, the forward pass and the copy back (CUDA synchronised).
     """
-    x = _check_gray(image).astype(np.float32)
+    x = _check_gray(image)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"reconstruct expects a float image in [0, 1], got {x.dtype} (use io.load_gray)")
+    if x.size and (float(x.min()) < 0.0 or float(x.max()) > 1.0):
+        raise ValueError(f"reconstruct expects an image in [0, 1], got values in [{x.min():g}, {x.max():g}]")
+    x = x.astype(np.float32)
     scale = float(getattr(model, "input_scale", 1.0))
     device = torch.device(device)
     start = time.perf_counter()
