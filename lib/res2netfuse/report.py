@@ -12,8 +12,7 @@ from typing import Iterable
 
 import pandas as pd
 
-RANK_MARKS = ("**", "_", "^")  # best: bold, second: italic, third: superscript caret (markdown)
-RANK_NAMES = ("best", "second", "third")
+RANK_MARKS = (("**", "**"), ("_", "_"), ("<u>", "</u>"))  # best bold, second italic, third underlined
 
 
 def project_root(start: str | os.PathLike[str] | None = None) -> Path:
@@ -38,19 +37,25 @@ def rank_marks(df: pd.DataFrame, columns: Iterable[str], higher_is_better: bool 
     return ranks
 
 
+def _format_cell(value: object, floatfmt: str) -> object:
+    """Floats (also inside mixed-type columns) with ``floatfmt``; missing values as an em dash."""
+    if isinstance(value, float):
+        return "—" if value != value else format(value, floatfmt)
+    return value
+
+
 def to_markdown(df: pd.DataFrame, caption: str, ranks: pd.DataFrame | None = None, floatfmt: str = ".5f") -> str:
-    """Render ``df`` as a markdown table under ``caption``; ranked cells get **best**, _second_, ^third."""
+    """Render ``df`` as a markdown table under ``caption``; ranked cells: **best**, _second_, <u>third</u>."""
     shown = df.copy().astype(object)
     for col in df.columns:
-        if pd.api.types.is_float_dtype(df[col]):
-            shown[col] = [format(v, floatfmt) if pd.notna(v) else "—" for v in df[col]]
+        shown[col] = [_format_cell(v, floatfmt) for v in df[col]]
     if ranks is not None:
         for col in ranks.columns:
             for idx, r in ranks[col].items():
                 if r:
-                    m = RANK_MARKS[r - 1]
-                    shown.at[idx, col] = f"{m}{shown.at[idx, col]}{m}" if m != "^" else f"{shown.at[idx, col]}^{r}^"
-    legend = "\n\nMarks: **best**, _second_, value^3^ third." if ranks is not None else ""
+                    opening, closing = RANK_MARKS[r - 1]
+                    shown.at[idx, col] = f"{opening}{shown.at[idx, col]}{closing}"
+    legend = "\n\nMarks per column: **best**, _second_, <u>third</u>." if ranks is not None else ""
     return f"{caption}\n\n{shown.to_markdown(index=False)}{legend}\n"
 
 
