@@ -150,3 +150,12 @@ def test_load_model_errors(tmp_path: Path) -> None:
 
 def test_retain_freed_memory_applies_on_glibc() -> None:
     assert pipeline.retain_freed_memory() is True
+
+
+def test_strategies_can_share_one_encode(res2net: torch.nn.Module) -> None:
+    rng = np.random.default_rng(5)
+    a, b = rng.random((19, 26), dtype=np.float32), rng.random((19, 26), dtype=np.float32)
+    phi = pipeline.encode_pair(res2net, a, b)
+    for strategy in ("l1", "mean"):
+        shared = pipeline.fuse_encoded(res2net, *phi, strategy, "clip")
+        np.testing.assert_array_equal(shared.image, pipeline.fuse_arrays(res2net, a, b, strategy, "clip").image)

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from . import io
 from .baselines import load_densefuse
-from .fusion import fuse_features
+from .fusion import fuse_features, resolve
 from .model import load_checkpoint
 from .runtime import resolve_device
 
@@ -128,17 +128,60 @@ def decode_features(model: FusionModel, fused: torch.Tensor) -> np.ndarray:
     return out.float().cpu().numpy()
 
 
-def fuse_arrays(model: FusionModel, a: np.ndarray, b: np.ndarray, strategy: str = "l1",
-                mapping: io.Mapping = "minmax", **params: Any) -> FusionResult:
-    """Fuse two gray ``[0, 1]`` images of one size; ``params`` go to the strategy."""
+def _check_mapping(mapping: str) -> None:
     if mapping not in ("minmax", "clip"):
         raise ValueError(f"unknown output mapping {mapping!r}; expected 'minmax' or 'clip'")
-    phi_a, phi_b = encode_pair(model, a, b)
+
+
+def fuse_encoded(model: FusionModel, phi_a: torch.Tensor, phi_b: torch.Tensor, strategy: str = "l1",
+                 mapping: io.Mapping = "minmax", **params: Any) -> FusionResult:
+    """Fuse already encoded features (:func:`encode_pair`), decode and map to 8 bits.
+
+    Lets several strategies share one encode of a pair.
+    """
+    _check_mapping(mapping)
     with torch.inference_mode():
         fused, w_a, w_b = fuse_features(strategy, phi_a, phi_b, **params)
     raw = decode_features(model, fused)
     return FusionResult(io.to_uint8(raw, mapping), raw, w_a[0, 0].float().cpu().numpy(),
                         w_b[0, 0].float().cpu().numpy())
+
+
+def fuse_arrays(model: FusionModel, a: np.ndarray, b: np.ndarray, strategy: str = "l1",
+                mapping: io.Mapping = "minmax", **params: Any) -> FusionResult:
+    """Fuse two gray ``[0, 1]`` images of one size; ``params`` go to the strategy."""
+    _check_mapping(mapping)
+    resolve(strategy, **params)  # fail before the expensive encode
+    return fuse_encoded(model, *encode_pair(model, a, b), strategy, mapping, **params)
+
+
+@dataclass
+class Sources:
+    """A loaded pair: gray ``a`` (infrared) and ``b`` (visible luminance), plus the visible
+    image's YCbCr when it is in colour (``None`` for gray)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    visible_ycbcr: np.ndarray | None = None
+
+
+def load_sources(ir_path: io.PathLike, vi_path: io.PathLike) -> Sources:
+    """Load a pair, checking sizes; a colour visible image contributes its luminance ``Y``."""
+    if not io.is_colour(vi_path):
+        return Sources(*io.load_gray_pair(ir_path, vi_path))
+    ir = io.load_gray(ir_path)
+    ycc = io.rgb_to_ycbcr(io.load_rgb(vi_path))
+    io.check_same_size(ir, ycc, ir_path, vi_path)
+    return Sources(ir, np.ascontiguousarray(ycc[..., 0]), ycc)
+
+
+def save_fused(out_path: io.PathLike, image: np.ndarray, sources: Sources) -> Path:
+    """Write a fused ``uint8`` luminance atomically; with a colour visible image, merged with its chroma."""
+    if sources.visible_ycbcr is None:
+        return io.save_image(out_path, image)
+    ycc = sources.visible_ycbcr.copy()
+    ycc[..., 0] = image.astype(np.float32) / 255.0
+    return io.save_image(out_path, np.round(io.ycbcr_to_rgb(ycc) * 255.0).astype(np.uint8))
 
 
 def fuse_files(model: FusionModel, ir_path: io.PathLike, vi_path: io.PathLike, out_path: io.PathLike,
@@ -148,17 +191,9 @@ def fuse_files(model: FusionModel, ir_path: io.PathLike, vi_path: io.PathLike, o
     A colour visible image is fused through its luminance and keeps its chroma; the written
     file is then RGB. Returns the gray :class:`FusionResult` (the fused luminance for colour).
     """
-    if io.is_colour(vi_path):
-        ir = io.load_gray(ir_path)
-        ycc = io.rgb_to_ycbcr(io.load_rgb(vi_path))
-        io.check_same_size(ir, ycc, ir_path, vi_path)
-        result = fuse_arrays(model, ir, ycc[..., 0], strategy, mapping, **params)
-        ycc[..., 0] = result.image.astype(np.float32) / 255.0
-        io.save_image(out_path, np.round(io.ycbcr_to_rgb(ycc) * 255.0).astype(np.uint8))
-    else:
-        ir, vi = io.load_gray_pair(ir_path, vi_path)
-        result = fuse_arrays(model, ir, vi, strategy, mapping, **params)
-        io.save_image(out_path, result.image)
+    sources = load_sources(ir_path, vi_path)
+    result = fuse_arrays(model, sources.a, sources.b, strategy, mapping, **params)
+    save_fused(out_path, result.image, sources)
     return result
 
 
