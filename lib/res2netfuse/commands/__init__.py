@@ -3,6 +3,6 @@
 ``add_parser`` registers the sub-command and sets ``run=callable(args) -> int`` as default.
 """
 
-from . import fuse, train
+from . import fuse, metrics, train
 
-COMMANDS = [train, fuse]
+COMMANDS = [train, fuse, metrics]
