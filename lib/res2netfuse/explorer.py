@@ -54,6 +54,9 @@ SplitMode = Literal["split", "blend"]
 UPLOAD = "your own pair (upload)"
 HEATMAP = "inferno"
 ZOOM_TILE = 192  # px, side of each tile of the zoom strip
+BUSY = ("<style>@keyframes explorer-spin{to{transform:rotate(360deg)}}</style><span style='display:inline-block;"
+        "width:0.8em;height:0.8em;margin-right:0.4em;border:2px solid #888;border-top-color:transparent;"
+        "border-radius:50%;animation:explorer-spin 0.8s linear infinite'></span>")  # busy indicator (CSS spinner)
 
 
 @dataclass(frozen=True)
@@ -518,7 +521,8 @@ class FusionExplorer:
         bar = widgets.Image(value=colourbar_png(), format="png", layout=widgets.Layout(width="320px"))
 
         def view(k: str) -> widgets.VBox:
-            return widgets.VBox([self.captions[k], self.images[k]], layout=widgets.Layout(width="100%"))
+            return widgets.VBox([self.captions[k], self.images[k]],
+                                layout=widgets.Layout(width="100%", min_width="0", overflow="hidden"))
 
         grid = widgets.GridBox([view(k) for k in self.images],
                                layout=widgets.Layout(grid_template_columns="repeat(3, 1fr)", grid_gap="6px",
@@ -637,8 +641,8 @@ class FusionExplorer:
         """Re-render the images now (busy indicator meanwhile), then schedule the metrics table."""
         self._generation += 1
         start = time.perf_counter()
-        self.status.value = "<span class='explorer-busy'>&#9203; computing fused image&hellip;</span>"
-        self.table.value = "<i>&#9203; metrics pending&hellip;</i>"
+        self.status.value = f"{BUSY}<span class='explorer-busy'>computing the fused image&hellip;</span>"
+        self.table.value = f"{BUSY}<i>metrics pending&hellip;</i>"
         try:
             state = self.state()
             view = render(self.engine, self._pair, state)
@@ -670,7 +674,8 @@ class FusionExplorer:
         cap["zoom"].value = f"<b>zoom</b> {p.label_a} | {p.label_b} | fused, {w}x{h} px at x={left}, y={top}"
         im["zoom"].value = png(view.zoom)
         self._shown_pair = p.key
-        self.description.value = f"<small>{html.escape(STRATEGIES[state.settings.strategy].description)}</small>"
+        about = STRATEGIES[state.settings.strategy].description.replace("``", "")
+        self.description.value = f"<small>{html.escape(about)}</small>"
 
     def _metrics_job(self, generation: int, engine: FusionEngine, pair: Pair, state: ViewState) -> pd.DataFrame | None:
         """Worker thread: fill the table metric by metric; stop as soon as a newer change arrived."""
