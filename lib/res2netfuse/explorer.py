@@ -54,6 +54,7 @@ SplitMode = Literal["split", "blend"]
 UPLOAD = "your own pair (upload)"
 HEATMAP = "inferno"
 ZOOM_TILE = 192  # px, side of each tile of the zoom strip
+DISPLAY_FORMAT = {"heat_a": "jpeg", "heat_b": "jpeg"}  # every other view is lossless PNG
 BUSY = ("<style>@keyframes explorer-spin{to{transform:rotate(360deg)}}</style><span style='display:inline-block;"
         "width:0.8em;height:0.8em;margin-right:0.4em;border:2px solid #888;border-top-color:transparent;"
         "border-radius:50%;animation:explorer-spin 0.8s linear infinite'></span>")  # busy indicator (CSS spinner)
@@ -384,10 +385,19 @@ def metrics_table(engine: FusionEngine, pair: Pair, settings: Settings, referenc
                         columns=["metric", "current", "reference", "delta"])
 
 
-def png(image: np.ndarray) -> bytes:
-    """PNG bytes of a gray or RGB ``uint8`` image (fast zlib level: this is for display)."""
+def encode(image: np.ndarray, fmt: str = "png") -> bytes:
+    """Display bytes of a gray or RGB ``uint8`` image: lossless PNG (fast zlib level 1) or JPEG (quality 90).
+
+    Images whose pixels are judged (sources, fused, zoom) are PNG; the heat maps, pure
+    visualisations, are JPEG, which encodes about 30x faster at 768 x 576.
+    """
     buf = bytes_io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG", compress_level=1)
+    if fmt == "png":
+        Image.fromarray(image).save(buf, format="PNG", compress_level=1)
+    elif fmt == "jpeg":
+        Image.fromarray(image).save(buf, format="JPEG", quality=90)
+    else:
+        raise ValueError(f"unknown display format {fmt!r}; expected 'png' or 'jpeg'")
     return buf.getvalue()
 
 
@@ -512,7 +522,7 @@ class FusionExplorer:
         self.description = widgets.HTML()
         self.table = widgets.HTML("<i>metrics pending</i>")
         self.table.add_class("explorer-metrics")
-        self.images = {k: widgets.Image(format="png", layout=widgets.Layout(width="100%"))
+        self.images = {k: widgets.Image(format=DISPLAY_FORMAT.get(k, "png"), layout=widgets.Layout(width="100%"))
                        for k in ("a", "b", "fused", "heat_a", "heat_b", "zoom")}
         self.captions = {k: widgets.HTML() for k in self.images}
         for k, im in self.images.items():
@@ -661,18 +671,18 @@ class FusionExplorer:
         p, im, cap = self._pair, self.images, self.captions
         for k, source, label in (("a", p.a, p.label_a), ("b", p.b, p.label_b)):
             if self._shown_pair != p.key:
-                im[k].value = png(source)
+                im[k].value = encode(source)
             cap[k].value = f"<b>{label}</b> (source {k.upper()}), {source.shape[1]}x{source.shape[0]} px"
         other = {"none": "", "reference": f"reference {state.reference.label}", "a": p.label_a, "b": p.label_b}
         mix = f" | {state.mode} with {other[state.compare]} ({state.position:.0%})" if state.compare != "none" else ""
         cap["fused"].value = f"<b>fused: {html.escape(state.settings.label)}</b>{html.escape(mix)}; cyan box = zoom region"
-        im["fused"].value = png(view.shown)
+        im["fused"].value = encode(view.shown)
         cap["heat_a"].value = f"<b>weight w_{p.label_a}</b> (heat map, 0-1)"
         cap["heat_b"].value = f"<b>weight w_{p.label_b}</b> (heat map, 0-1)"
-        im["heat_a"].value, im["heat_b"].value = png(view.heat_a), png(view.heat_b)
+        im["heat_a"].value, im["heat_b"].value = encode(view.heat_a, "jpeg"), encode(view.heat_b, "jpeg")
         top, left, h, w = view.box
         cap["zoom"].value = f"<b>zoom</b> {p.label_a} | {p.label_b} | fused, {w}x{h} px at x={left}, y={top}"
-        im["zoom"].value = png(view.zoom)
+        im["zoom"].value = encode(view.zoom)
         self._shown_pair = p.key
         about = STRATEGIES[state.settings.strategy].description.replace("``", "")
         self.description.value = f"<small>{html.escape(about)}</small>"
