@@ -1,9 +1,10 @@
-"""Real-browser test of the explorer: Voila serves notebook 06, headless Chromium drives it.
+"""Real-browser tests of the explorer: Voila and JupyterLab serve notebook 06, headless Chromium drives them.
 
-Starts ``voila`` on 127.0.0.1 with a free port, loads the page, switches the fusion strategy in
-the ``<select>`` like a user, and checks that the fused image really changed (pixels of the
-element's screenshot, not only its URL). Prints the in-browser latency from the change to the
-new image, and saves a full-page screenshot (default ``results/explorer/screenshot.png``).
+Each starts its server on 127.0.0.1 with a free port (JupyterLab: opens the notebook and runs all
+cells), switches the fusion strategy in the ``<select>`` like a user, and checks that the fused
+image really changed (pixels of the element's screenshot, not only its URL). Prints the
+in-browser latency from the change to the new image and saves full-page screenshots
+(``results/explorer/screenshot.png`` for Voila, ``screenshot_jupyterlab.png`` beside it).
 
 Needs Chromium and its driver (Debian: ``apt-get install -y chromium chromium-driver``); skipped
 when they are missing. The page uses DenseFuse (released weights in ``data/``) unless
@@ -25,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import nbformat
@@ -56,38 +58,62 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def voila_url(data_dir: Path) -> Iterator[str]:
-    """Serve notebook 06 (parameterised for DenseFuse or $EXPLORER_CHECKPOINT) with Voila; yield its URL."""
+def workdir(data_dir: Path) -> Path:
+    """A folder with notebook 06 parameterised for DenseFuse (or $EXPLORER_CHECKPOINT), outside the repo."""
     ckpt = os.environ.get("EXPLORER_CHECKPOINT", "")
     params = {"model": "res2netfuse", "checkpoint": ckpt} if ckpt else {"model": "densefuse"}
-    work = Path(tempfile.mkdtemp(prefix="explorer-voila-"))
+    work = Path(tempfile.mkdtemp(prefix="explorer-browser-"))
     nb = parameterize_notebook(load_notebook_node(str(NOTEBOOK)), {**params, "device": "cpu"})
     nbformat.write(nb, work / NOTEBOOK.name)
+    return work
+
+
+@contextmanager
+def server(args: list[str], work: Path, name: str) -> Iterator[str]:
+    """Run ``python -m <args> --port=<free port>`` in ``work``; yield its URL once it answers HTTP."""
     port = free_port()
-    env = {**os.environ, "RES2NETFUSE_ROOT": str(ROOT), "OMP_WAIT_POLICY": "PASSIVE", "MPLBACKEND": "Agg"}
-    log = (work / "voila.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(work / NOTEBOOK.name), f"--port={port}", "--no-browser",
-         "--Voila.ip=127.0.0.1", "--show_tracebacks=True"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:  # any HTTP answer means the server is up (GET / would already start a kernel)
-                urllib.request.urlopen(url + "voila/static/", timeout=2)  # noqa: S310 (our local server)
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"voila did not start:\n{(work / 'voila.log').read_text()[-3000:]}")
-                time.sleep(0.5)
+    env = {**os.environ, "RES2NETFUSE_ROOT": str(ROOT), "OMP_WAIT_POLICY": "PASSIVE", "MPLBACKEND": "Agg",
+           "JUPYTER_CONFIG_DIR": str(work / ".jupyter"), "JUPYTERLAB_SETTINGS_DIR": str(work / ".lab-settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(work / ".lab-workspaces")}
+    log_path = work / f"{name}.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", *args, f"--port={port}"], cwd=work, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:  # any HTTP answer means the server is up (Voila's GET / would already start a kernel)
+                    urllib.request.urlopen(url + "static/none", timeout=2)  # noqa: S310 (our local server)
+                    break
+                except urllib.error.HTTPError:
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"{name} did not start:\n{log_path.read_text()[-3000:]}")
+                    time.sleep(0.5)
+            yield url
+        finally:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started (its own session)
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def voila_url(workdir: Path) -> Iterator[str]:
+    with server(["voila", NOTEBOOK.name, "--no-browser", "--Voila.ip=127.0.0.1", "--show_tracebacks=True"],
+                workdir, "voila") as url:
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # voila and the kernel it started (its own session)
-        proc.wait(timeout=30)
-        log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyterlab_url(workdir: Path) -> Iterator[str]:
+    with server(["jupyterlab", "--no-browser", "--ip=127.0.0.1", "--IdentityProvider.token=",
+                 "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={workdir}",
+                 "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                 "--LabApp.extension_manager=readonly", *(["--allow-root"] if os.geteuid() == 0 else [])],
+                workdir, "jupyterlab") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +134,7 @@ def wait_for(driver: object, condition: str, timeout: float, what: str) -> objec
     """Poll the JavaScript expression ``condition`` until it is truthy; fail with the page's errors."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = driver.execute_script(f"return {condition};")
+        value = driver.execute_script(f"return Boolean({condition});")
         if value:
             return value
         time.sleep(0.2)
@@ -120,18 +146,17 @@ def element_pixels(element: object) -> np.ndarray:
     return np.asarray(Image.open(bytes_io.BytesIO(element.screenshot_as_png)).convert("L"), dtype=np.int16)
 
 
-def test_strategy_switch_in_the_browser(voila_url: str, browser: object) -> None:
+STATUS = "document.querySelector('.explorer-status .widget-html-content')"
+TABLE = "document.querySelector('.explorer-metrics .widget-html-content')"
+
+
+def switch_strategy(driver: object, frontend: str) -> None:
+    """Wait for the first image, switch l1 -> max in the <select>, check the pixels changed."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.select import Select
 
-    driver = browser
-    start = time.monotonic()
-    driver.get(voila_url)
-    status = "document.querySelector('.explorer-status .widget-html-content')"
-    wait_for(driver, f"{status} && {status}.innerText.includes('\u2713')", PAGE_TIMEOUT, "the first fused image")
-    print(f"\npage ready after {time.monotonic() - start:.1f} s")
+    wait_for(driver, f"{STATUS} && {STATUS}.innerText.includes('\u2713')", PAGE_TIMEOUT, "the first fused image")
     assert "Traceback" not in driver.find_element(By.TAG_NAME, "body").text
-
     fused = driver.find_element(By.CSS_SELECTOR, "img.explorer-fused")
     before, src_before = element_pixels(fused), fused.get_attribute("src")
     driver.execute_script("""
@@ -143,21 +168,41 @@ def test_strategy_switch_in_the_browser(voila_url: str, browser: object) -> None
     Select(driver.find_element(By.CSS_SELECTOR, ".explorer-strategy select")).select_by_value("max")
     wait_for(driver, "window.__changedAt !== null", 120, "the fused image to change")
     latency_ms = driver.execute_script("return window.__changedAt - window.__changeStart;")
-    wait_for(driver, f"{status}.innerText.includes('\u2713 max')", 60, "the status line of the new strategy")
-    print(f"strategy switch l1 -> max: new fused image in the browser after {latency_ms / 1000:.2f} s; "
-          f"kernel: {driver.execute_script(f'return {status}.innerText;')}")
-
+    wait_for(driver, f"{STATUS}.innerText.includes('\u2713 max')", 60, "the status line of the new strategy")
+    print(f"\n{frontend}: strategy l1 -> max, new fused image in the browser after {latency_ms / 1000:.2f} s; "
+          f"kernel: {driver.execute_script(f'return {STATUS}.innerText;')}")
     fused = driver.find_element(By.CSS_SELECTOR, "img.explorer-fused")
     after = element_pixels(fused)
     assert fused.get_attribute("src") != src_before
     assert before.shape == after.shape and np.abs(after - before).mean() > 1.0, "the fused image did not change"
 
-    table = "document.querySelector('.explorer-metrics .widget-html-content')"
-    wait_for(driver, f"{table}.innerText.includes('MS_SSIM') && !{table}.innerText.includes('\u2026')",
-             PAGE_TIMEOUT, "the metrics table")
-    assert "delta" in driver.find_element(By.CSS_SELECTOR, ".explorer-metrics").text
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+
+def screenshot(driver: object, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     height = driver.execute_script("return Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight));")
     driver.set_window_size(1600, max(1500, height + 200))
-    assert driver.save_screenshot(str(SCREENSHOT))
-    print(f"screenshot: {SCREENSHOT} (total {time.monotonic() - start:.1f} s)")
+    assert driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+
+
+def test_strategy_switch_in_voila(voila_url: str, browser: object) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(voila_url)
+    switch_strategy(browser, "Voila")
+    wait_for(browser, f"{TABLE}.innerText.includes('MS_SSIM') && !{TABLE}.innerText.includes('\u2026')",
+             PAGE_TIMEOUT, "the metrics table")
+    assert "delta" in browser.find_element(By.CSS_SELECTOR, ".explorer-metrics").text
+    screenshot(browser, SCREENSHOT)
+
+
+def test_strategy_switch_in_jupyterlab(jupyterlab_url: str, browser: object) -> None:
+    browser.set_window_size(1600, 1500)
+    browser.get(f"{jupyterlab_url}lab/tree/{NOTEBOOK.name}")
+    wait_for(browser, "window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+             "window.jupyterapp.shell.currentWidget.sessionContext && "
+             "window.jupyterapp.shell.currentWidget.sessionContext.session && "
+             "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", 120, "the notebook's kernel")
+    browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
+    switch_strategy(browser, "JupyterLab")
+    screenshot(browser, SCREENSHOT.with_name("screenshot_jupyterlab.png"))
