@@ -12,8 +12,9 @@ peak RSS is per process) with ``torch.set_num_threads(--threads)``; the time is 
   one batched encode, :func:`retain_freed_memory`);
 * ``pipeline - X``: the pipeline without one of its optimisations, to show what each brings.
 
-Prints seconds per pair, the speed-up over ``plain``, the ratio Res2NetFuse / DenseFuse, the
-peak RSS of the process and the achieved GFLOP/s (multiply-adds x 2 of the three passes).
+Prints wall seconds per pair, CPU seconds (all threads; less sensitive to other processes on a
+shared machine), minor page faults per pair, the speed-ups over ``plain``, the ratio Res2NetFuse /
+DenseFuse, the peak RSS of the process and the achieved GFLOP/s (2 x multiply-adds of the three passes).
 """
 
 from __future__ import annotations
@@ -37,18 +38,21 @@ from res2netfuse.baselines import load_densefuse
 from res2netfuse.fusion import fuse_features
 from res2netfuse.model import load_checkpoint
 
-VARIANTS = {  # name: (channels_last, batched encode + inference_mode, retain freed memory)
-    "plain": (False, False, False),
-    "pipeline": (True, True, True),
-    "pipeline - retain_freed_memory": (True, True, False),
-    "pipeline - channels_last": (False, True, True),
-    "pipeline - batched/inference_mode": (True, False, True),
+VARIANTS = {  # name: (channels_last, batched encode, inference_mode, retain freed memory)
+    "plain": (False, False, False, False),
+    "pipeline": (True, True, True, True),
+    "pipeline - retain_freed_memory": (True, True, True, False),
+    "pipeline - channels_last": (False, True, True, True),
+    "pipeline - batched encode": (True, False, True, True),
+    "pipeline - inference_mode": (True, True, False, True),
 }
 
 
 @dataclass
 class Measurement:
-    seconds: float
+    seconds: float  # wall clock, median
+    cpu_seconds: float  # user + system time of all threads, median (robust to other load on the machine)
+    page_faults: float  # minor page faults per pair, median
     peak_rss_mib: float
     gflop: float
 
@@ -74,7 +78,7 @@ def gflop_per_pair(model: torch.nn.Module, h: int, w: int) -> float:
 
 def measure(model_name: str, variant: str, checkpoint: str | None, repeats: int) -> Measurement:
     """Time one (model, variant) in this process (called in a fresh subprocess)."""
-    channels_last, batched, retain = VARIANTS[variant]
+    channels_last, batched, inference, retain = VARIANTS[variant]
     ir, vi = io.load_gray_pair("data/fusion/tno/ir/01.png", "data/fusion/tno/vi/01.png")
     if variant == "pipeline":
         model = pipeline.load_model(model_name, checkpoint, device="cpu")  # type: ignore[arg-type]
@@ -91,7 +95,7 @@ def measure(model_name: str, variant: str, checkpoint: str | None, repeats: int)
         s = model.input_scale
 
         def fuse() -> None:
-            ctx = torch.inference_mode() if batched else torch.no_grad()
+            ctx = torch.inference_mode() if inference else torch.no_grad()
             with ctx:
                 if batched:
                     x = (torch.from_numpy(np.stack([ir, vi])[:, None]) * s).contiguous(memory_format=fmt)
@@ -105,13 +109,16 @@ def measure(model_name: str, variant: str, checkpoint: str | None, repeats: int)
             io.to_uint8(raw, "minmax")
 
     fuse()  # warm-up
-    times = []
+    wall, cpu, faults = [], [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        before, start, cpu_start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter(), time.process_time()
         fuse()
-        times.append(time.perf_counter() - start)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before.ru_minflt)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Measurement(statistics.median(times), peak, gflop_per_pair(model, *ir.shape))
+    return Measurement(statistics.median(wall), statistics.median(cpu), statistics.median(faults), peak,
+                       gflop_per_pair(model, *ir.shape))
 
 
 def main() -> None:
@@ -136,11 +143,13 @@ def main() -> None:
             out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=os.environ).stdout
             m = json.loads(out.strip().splitlines()[-1])
             rows.append({"model": model_name, "variant": variant, **m})
-            print(f"{model_name:12s} {variant:36s} {m['seconds']:.3f} s/pair  peak {m['peak_rss_mib']:.0f} MiB",
-                  flush=True)
+            print(f"{model_name:12s} {variant:32s} {m['seconds']:.3f} s/pair (cpu {m['cpu_seconds']:.3f} s, "
+                  f"{m['page_faults']:.0f} faults)  peak {m['peak_rss_mib']:.0f} MiB", flush=True)
     df = pd.DataFrame(rows)
     plain = df[df.variant == "plain"].set_index("model").seconds
     df["speedup_vs_plain"] = [plain.get(m, np.nan) / s for m, s in zip(df.model, df.seconds)]
+    plain_cpu = df[df.variant == "plain"].set_index("model").cpu_seconds
+    df["cpu_speedup_vs_plain"] = [plain_cpu.get(m, np.nan) / s for m, s in zip(df.model, df.cpu_seconds)]
     df["gflop_per_s"] = df.gflop / df.seconds
     dense = df[df.model == "densefuse"].set_index("variant").seconds
     df["ratio_to_densefuse"] = [s / dense.get(v, np.nan) for v, s in zip(df.variant, df.seconds)]
