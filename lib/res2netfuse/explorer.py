@@ -22,6 +22,7 @@ a pending metrics job obsolete.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import html
 import io as bytes_io
 import os
@@ -134,8 +135,8 @@ def upload_pair(a: tuple[str, bytes] | None, b: tuple[str, bytes] | None) -> Pai
         raise ValueError("choose one file for each source (A = infrared/CT, B = visible/MRI) before fusing")
     img_a, img_b = decode_upload(*a), decode_upload(*b)
     io.check_same_size(img_a, img_b, a[0], b[0])
-    digest = hash((img_a.tobytes(), img_b.tobytes()))
-    return Pair(f"upload/{a[0]}+{b[0]}/{digest:x}", img_a, img_b, "A", "B")
+    digest = hashlib.sha1(img_a.tobytes() + img_b.tobytes()).hexdigest()[:12]
+    return Pair(f"upload/{a[0]}+{b[0]}/{digest}", img_a, img_b, "A", "B")
 
 
 @dataclass(frozen=True)
@@ -307,19 +308,19 @@ class View:
 
 def composite(current: np.ndarray, other: np.ndarray | None, position: float, mode: SplitMode) -> np.ndarray:
     """Split (right ``position`` of the columns from ``other``) or blend ``(1-t) current + t other``."""
-    if other is None or position <= 0:
-        return current
+    if mode not in ("split", "blend"):
+        raise ValueError(f"mode must be 'split' or 'blend', got {mode!r}")
     if not 0 <= position <= 1:
         raise ValueError(f"position must be in [0, 1], got {position}")
+    if other is None or position == 0:
+        return current
     if mode == "split":
         out = current.copy()
         cut = int(round((1 - position) * current.shape[1]))
         out[:, cut:] = other[:, cut:]
         return out
-    if mode == "blend":
-        mixed = (1 - position) * current.astype(np.float32) + position * other.astype(np.float32)
-        return np.round(mixed).astype(np.uint8)
-    raise ValueError(f"mode must be 'split' or 'blend', got {mode!r}")
+    mixed = (1 - position) * current.astype(np.float32) + position * other.astype(np.float32)
+    return np.round(mixed).astype(np.uint8)
 
 
 def zoom_box(shape: tuple[int, ...], cx: float, cy: float, side: int) -> tuple[int, int, int, int]:
@@ -362,8 +363,10 @@ def outline(gray: np.ndarray, box: tuple[int, int, int, int], colour: tuple[int,
 def render(engine: FusionEngine, pair: Pair, state: ViewState) -> View:
     """State -> images: fuse (cached features), compose with the comparison, heat maps, zoom."""
     current = engine.fuse(pair, state.settings)
-    other = {"none": None, "a": pair.a, "b": pair.b}.get(state.compare) if state.compare != "reference" \
-        else engine.fuse(pair, state.reference).image
+    if state.compare == "reference":
+        other: np.ndarray | None = engine.fuse(pair, state.reference).image
+    else:
+        other = {"none": None, "a": pair.a, "b": pair.b}[state.compare]
     shown = composite(current.image, other, state.position, state.mode)
     box = zoom_box(shown.shape, *state.zoom)
     return View(current, outline(shown, box), heatmap(current.weight_a), heatmap(current.weight_b),
@@ -577,7 +580,10 @@ class FusionExplorer:
 
     # ---- callbacks -------------------------------------------------------------------------
     def _on_dataset(self, change: dict[str, Any]) -> None:
-        if self._suspended or change["new"] == UPLOAD:
+        if self._suspended:
+            return
+        if change["new"] == UPLOAD:
+            self.upload_msg.value = "Choose a file for source A and for source B, then press 'fuse uploaded pair'."
             return
         with self._suspend():
             self.c.pair.options = list_pairs(change["new"])
