@@ -148,9 +148,11 @@ def test_cli_strings_are_converted_to_the_parameter_types() -> None:
     ("l1", {"r": -1}, "integer >= 0"),
     ("l1", {"r": 1.5}, "integer >= 0"),
     ("l1", {"r": "x"}, "is not a valid int"),
+    ("l1", {"r": "1.5"}, "is not a valid int"),
+    ("mean", {"temperature": "hot"}, "is not a valid float"),
     ("mean", {"temperature": 0}, "temperature must be > 0"),
     ("mean", {"form": "other"}, "form must be"),
-    ("mean", {"normalise": "maybe"}, "not a boolean"),
+    ("mean", {"normalise": "maybe"}, "is not a valid bool"),
 ])
 def test_bad_strategy_or_parameters_raise_clear_errors(name: str, params: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -158,17 +158,24 @@ def maximum(phi_a: Tensor, phi_b: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 
 
 def _coerce(name: str, key: str, value: Any, default: Any) -> Any:
-    """Convert ``value`` (possibly a CLI string) to the type of ``default`` or raise ``ValueError``."""
-    if isinstance(value, str) and not isinstance(default, str):
-        if isinstance(default, bool):
-            if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(f"strategy {name!r}: parameter {key}={value!r} is not a boolean")
-            return value.lower() in ("true", "1", "yes")
-        try:
-            return type(default)(float(value)) if isinstance(default, int) else type(default)(value)
-        except ValueError:
-            raise ValueError(f"strategy {name!r}: parameter {key}={value!r} is not a valid {type(default).__name__}") from None
-    return value
+    """Convert a (CLI) string ``value`` to the type of ``default`` or raise ``ValueError``."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    kind = type(default).__name__
+    problem = ValueError(f"strategy {name!r}: parameter {key}={value!r} is not a valid {kind}")
+    if isinstance(default, bool):
+        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise problem
+        return value.lower() in ("true", "1", "yes")
+    try:
+        number = float(value)
+    except ValueError:
+        raise problem from None
+    if isinstance(default, int):
+        if not number.is_integer():
+            raise problem
+        return int(number)
+    return number
 
 
 def resolve(name: str, **params: Any) -> tuple[Strategy, dict[str, Any]]:
