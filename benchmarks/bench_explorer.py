@@ -7,7 +7,7 @@ same pair (fusion layer + decoder + display). Both are measured through ``Fusion
 previous change finished ("idle") and once while they are still being computed on the low-priority
 worker thread ("metrics running"). Prints medians and the miss/hit ratio.
 
-    OMP_WAIT_POLICY=PASSIVE python benchmarks/explorer_latency.py --checkpoint /tmp/ckpt_dev/checkpoint.pt
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_explorer.py --checkpoint /tmp/ckpt_dev/checkpoint.pt
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import time
 
 import torch
 
@@ -34,32 +35,40 @@ def main() -> None:
     ex = FusionExplorer("TNO", args.pairs[0], args.model, args.checkpoint, "l1", "addition", device="cpu")
     print(ex.model_note.value)
     ex.wait_metrics()
-    times: dict[str, list[float]] = {"miss (new pair), idle": [], "hit (strategy switch), idle": [],
-                                     "hit (strategy switch), metrics running": []}
+    times: dict[str, list[tuple[float, float]]] = {
+        "miss (new pair), idle": [], "hit (strategy switch), idle": [],
+        "hit (strategy switch), metrics running": []}
+
+    def change(case: str, control: object, value: object) -> None:
+        """Set a control; record the explorer's wall latency and the process CPU time it used."""
+        cpu = time.process_time()
+        control.value = value  # type: ignore[attr-defined]
+        times[case].append((ex.last_latency, time.process_time() - cpu))
+        assert ex.last_view is not None and ex.last_view.fused.seconds > 0  # fused, not looked up
+
     radii = iter(range(1, 9))  # never repeated, so the fused-result cache cannot answer
     for stem in args.pairs[1:]:
         ex.c.strategy.value = "l1"
         ex.wait_metrics()
-        ex.c.pair.value = stem
+        change("miss (new pair), idle", ex.c.pair, stem)
         assert not ex.last_view.fused.features_cached
-        times["miss (new pair), idle"].append(ex.last_latency)
         for name in ("mean", "max"):  # not the reference (addition): the metrics job has already fused it
             ex.wait_metrics()
-            ex.c.strategy.value = name
-            assert ex.last_view.fused.features_cached and ex.last_view.fused.seconds > 0  # fused, not looked up
-            times["hit (strategy switch), idle"].append(ex.last_latency)
+            change("hit (strategy switch), idle", ex.c.strategy, name)
+            assert ex.last_view.fused.features_cached
         for _ in range(3):
             ex.c.strategy.value = "l1"
-            ex.c.param_widgets["r"].value = next(radii)
-            assert ex.last_view.fused.seconds > 0
-            times["hit (strategy switch), metrics running"].append(ex.last_latency)
+            change("hit (strategy switch), metrics running", ex.c.param_widgets["r"], next(radii))
     ex.wait_metrics()
-    med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f}")
+    print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f} "
+          f"(on {os.cpu_count()} cores; other processes slow the wall times down)")
+    med = {}
     for k, v in times.items():
-        print(f"{k:42s} median {med[k]:.3f} s  (n={len(v)}: {', '.join(f'{t:.3f}' for t in v)})")
-    print(f"ratio miss / hit (idle): {med['miss (new pair), idle'] / med['hit (strategy switch), idle']:.1f}x")
-
+        med[k] = statistics.median(w for w, _ in v)
+        cpu = statistics.median(c for _, c in v)
+        print(f"{k:42s} wall median {med[k]:.3f} s, process CPU median {cpu:.3f} s  "
+              f"(n={len(v)}; wall {', '.join(f'{w:.3f}' for w, _ in v)})")
+    print(f"ratio miss / hit (idle, wall): {med['miss (new pair), idle'] / med['hit (strategy switch), idle']:.1f}x")
 
 if __name__ == "__main__":
     main()
