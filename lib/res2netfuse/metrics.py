@@ -62,6 +62,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pywt
+import torch
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft, ndimage
 from skimage.metrics import structural_similarity
@@ -255,14 +256,20 @@ def _windows3(x: np.ndarray) -> np.ndarray:
     return np.stack([x[r:r + m, c:c + n].ravel() for c in range(3) for r in range(3)])
 
 
-def _minmax(x: np.ndarray) -> np.ndarray:
+def _minmax(x: torch.Tensor) -> torch.Tensor:
     """Per window (column) (x - min)/(max - min); all ones for a constant window (``analysis_fmi.m``)."""
-    lo, hi = x.min(0), x.max(0)
+    lo, hi = x.amin(0), x.amax(0)
     span = hi - lo
-    return np.where(span == 0, 1.0, (x - lo) / np.where(span == 0, 1.0, span))
+    return torch.where(span == 0, 1.0, (x - lo) / torch.where(span == 0, 1.0, span))
 
 
-def _fmi_windows(x: np.ndarray, fn: np.ndarray, equal: np.ndarray) -> np.ndarray:
+def _txlog2x(p: torch.Tensor) -> torch.Tensor:
+    """-p log2|p| with 0 at p = 0 (MATLAB's ``real(-p.*log2(p))`` also for p < 0)."""
+    ap = p.abs()
+    return -p * torch.log2(torch.where(ap > 0, ap, 1.0))
+
+
+def _fmi_windows(x: torch.Tensor, fn: torch.Tensor, equal: torch.Tensor) -> torch.Tensor:
     """Per-window fast-FMI between x (raw source windows) and fn (normalised F windows), (9, P) each.
 
     The joint pdf of the two window "distributions" over positions 1..9 is
@@ -272,58 +279,61 @@ def _fmi_windows(x: np.ndarray, fn: np.ndarray, equal: np.ndarray) -> np.ndarray
     entropy is the independent part in closed form plus corrections on those cells, and
     corr_U follows from the same cells (Hoeffding's covariance identity).
     """
-    idx = np.arange(1.0, 10.0)[:, None]
+    idx = torch.arange(1.0, 10.0, dtype=x.dtype)[:, None]
     px = _minmax(x)
     px = px / px.sum(0)
     pf = fn / fn.sum(0)
     xt, ft = px - px.mean(0), pf - pf.mean(0)
     s = (xt * ft).sum(0)
-    den = np.sqrt((xt * xt).sum(0) * (ft * ft).sum(0))
-    c = np.where(s == 0, 0.0, s / np.where(den > 0, den, 1.0))
+    den = torch.sqrt((xt * xt).sum(0) * (ft * ft).sum(0))
+    c = torch.where(s == 0, 0.0, s / torch.where(den > 0, den, 1.0))
     ex, ef = (px * idx).sum(0), (pf * idx).sum(0)
-    sdx = np.sqrt(np.maximum((px * idx**2).sum(0) - ex**2, 0))
-    sdf = np.sqrt(np.maximum((pf * idx**2).sum(0) - ef**2, 0))
-    hx, hf = _xlog2x(px).sum(0), _xlog2x(pf).sum(0)
+    sdx = torch.sqrt(torch.clamp((px * idx**2).sum(0) - ex**2, min=0))
+    sdf = torch.sqrt(torch.clamp((pf * idx**2).sum(0) - ef**2, min=0))
+    hx, hf = _txlog2x(px).sum(0), _txlog2x(pf).sum(0)
     neg = c < 0  # lower Frechet bound = comonotone coupling with x's pdf reversed (value 10 - j)
-    py = np.where(neg, px[::-1], px)
-    cf, cy = np.cumsum(pf, 0), np.cumsum(py, 0)
-    zero = np.zeros((1, cf.shape[1]))
-    cf0, cy0 = np.concatenate([zero, cf[:8]]), np.concatenate([zero, cy[:8]])
+    py = torch.where(neg, px.flip(0), px)
+    cf, cy = torch.cumsum(pf, 0), torch.cumsum(py, 0)
+    zero = torch.zeros((1, cf.shape[1]), dtype=x.dtype)
+    cf0, cy0 = torch.cat([zero, cf[:8]]), torch.cat([zero, cy[:8]])
     # merge the 8 inner breakpoints of each cdf (ties: F first); segment ending at F_i lies in
     # cell (i, #{Y_j < F_i}), segment ending at Y_j in cell (#{F_i <= Y_j}, j), last one in (8, 8)
     jf = (cy[None, :8] < cf[:8, None]).sum(1)
     iy = (cf[None, :8] <= cy[:8, None]).sum(1)
-    rows8 = np.arange(8)[:, None]
-    cell_i = np.concatenate([np.broadcast_to(rows8, jf.shape), iy, np.full((1, jf.shape[1]), 8)])
-    cell_j = np.concatenate([jf, np.broadcast_to(rows8, iy.shape), np.full((1, jf.shape[1]), 8)])
-    start_f = np.maximum(cf0[:8], np.take_along_axis(cy0, jf, 0))
-    start_y = np.maximum(cy0[:8], np.take_along_axis(cf0, iy, 0))
-    length = np.concatenate([cf[:8] - start_f, cy[:8] - start_y, 1 - np.maximum(cf[7:8], cy[7:8])])
-    yval = np.where(neg, 9 - cell_j, cell_j + 1)
+    rows8 = torch.arange(8)[:, None].expand_as(jf)
+    eight = torch.full((1, jf.shape[1]), 8)
+    cell_i = torch.cat([rows8, iy, eight])
+    cell_j = torch.cat([jf, rows8, eight])
+    start_f = torch.maximum(cf0[:8], torch.gather(cy0, 0, jf))
+    start_y = torch.maximum(cy0[:8], torch.gather(cf0, 0, iy))
+    length = torch.cat([cf[:8] - start_f, cy[:8] - start_y, 1 - torch.maximum(cf[7:8], cy[7:8])])
+    yval = torch.where(neg, 9 - cell_j, cell_j + 1)
     cov = (length * (cell_i + 1) * yval).sum(0) - ef * ex
     ok = (sdx > 0) & (sdf > 0) & (neg | (c > 0))
-    bound_corr = cov / np.where(ok, sdf * sdx, 1.0)
-    phi = np.where(ok, c / np.where(ok & (bound_corr != 0), bound_corr, 1.0), 0.0)
+    bound_corr = cov / torch.where(ok, sdf * sdx, 1.0)
+    phi = torch.where(ok, c / torch.where(ok & (bound_corr != 0), bound_corr, 1.0), 0.0)
     rest = 1 - phi
-    cell_indep = rest * np.take_along_axis(pf, cell_i, 0) * np.take_along_axis(py, cell_j, 0)
-    joint = _xlog2x(rest) + rest * (hx + hf) + (_xlog2x(phi * length + cell_indep) - _xlog2x(cell_indep)).sum(0)
+    cell_indep = rest * torch.gather(pf, 0, cell_i) * torch.gather(py, 0, cell_j)
+    joint = (_txlog2x(rest) + rest * (hx + hf)
+             + (_txlog2x(phi * length + cell_indep) - _txlog2x(cell_indep)).sum(0))
     mi = hx + hf - joint
     hsum = hx + hf
-    fmi = np.where((mi == 0) | (hsum == 0), 0.0, 2 * mi / np.where(hsum == 0, 1.0, hsum))
-    return np.where(equal, 1.0, fmi)
+    fmi = torch.where((mi == 0) | (hsum == 0), 0.0, 2 * mi / torch.where(hsum == 0, 1.0, hsum))
+    return torch.where(equal, 1.0, fmi)
 
 
-def _fmi(fa: np.ndarray, fb: np.ndarray, ff: np.ndarray, chunk: int = 1 << 14) -> float:
+def _fmi(fa: np.ndarray, fb: np.ndarray, ff: np.ndarray, chunk: int = 1 << 16) -> float:
     """Mean over 3x3 windows of (FMI_AF + FMI_BF)/2 on feature maps (``analysis_fmi.m``, w = 3)."""
-    wa, wb, wf = _windows3(fa), _windows3(fb), _windows3(ff)
+    wa, wb, wf = (torch.from_numpy(_windows3(x)) for x in (fa, fb, ff))
     total = 0.0
-    for s in range(0, wf.shape[1], chunk):
-        a, b, f = wa[:, s:s + chunk], wb[:, s:s + chunk], wf[:, s:s + chunk]
-        fn = _minmax(f)
-        eq_a = (a == f).all(0)
-        # quirk: the reference normalises F in place for A, then tests B against that copy
-        eq_b = np.where(eq_a, (b == f).all(0), (b == fn).all(0))
-        total += float((_fmi_windows(a, fn, eq_a) + _fmi_windows(b, fn, eq_b)).sum()) / 2
+    with torch.inference_mode():
+        for s in range(0, wf.shape[1], chunk):
+            a, b, f = wa[:, s:s + chunk], wb[:, s:s + chunk], wf[:, s:s + chunk]
+            fn = _minmax(f)
+            eq_a = (a == f).all(0)
+            # quirk: the reference normalises F in place for A, then tests B against that copy
+            eq_b = torch.where(eq_a, (b == f).all(0), (b == fn).all(0))
+            total += float((_fmi_windows(a, fn, eq_a) + _fmi_windows(b, fn, eq_b)).sum()) / 2
     return total / wf.shape[1]
 
 
@@ -497,10 +507,12 @@ PathLike = str | os.PathLike[str]
 
 def evaluate_folders(ir_dir: PathLike, vi_dir: PathLike,
                      fused_dirs: Mapping[str, PathLike] | Sequence[PathLike],
-                     metrics: Sequence[str] = ALL_METRICS, progress: bool = True) -> pd.DataFrame:
+                     metrics: Sequence[str] = ALL_METRICS, progress: bool = True,
+                     images: Sequence[str] | None = None) -> pd.DataFrame:
     """Score every fused folder on the pairs in ``ir_dir``/``vi_dir`` (files paired by stem).
 
-    ``fused_dirs`` maps method name -> folder, or is a list of folders (method = folder name).
+    ``fused_dirs`` maps method name -> folder, or is a list of folders (method = folder name);
+    ``images`` optionally restricts the pairs to these file stems (e.g. ``["01", "02"]``).
     Returns a tidy frame with columns ``method, image, <metrics>``. All files are paired
     before any is scored, so a missing file fails fast; any unreadable or mismatched file
     raises :class:`~res2netfuse.io.ImageError` naming it.
@@ -510,6 +522,11 @@ def evaluate_folders(ir_dir: PathLike, vi_dir: PathLike,
         raise ValueError("no fused folder given")
     methods = list(named)
     pairs = paired_files(ir_dir, vi_dir, *named.values())
+    if images is not None:
+        unknown = sorted(set(images) - {stem for stem, _ in pairs})
+        if unknown:
+            raise ImageError(ir_dir, f"has no pair for {', '.join(unknown)}")
+        pairs = [p for p in pairs if p[0] in set(images)]
     rows = []
     with tqdm(total=len(pairs) * len(methods), desc="metrics", unit="image", disable=not progress) as bar:
         for stem, (ir_path, vi_path, *fused_paths) in pairs:
