@@ -248,3 +248,11 @@ def test_missing_checkpoint_falls_back_to_densefuse_and_says_how(data_dir: Path,
     model, key, note = ex.load_explorer_model("res2netfuse", str(tmp_path / "none.pt"), "cpu")
     assert key[0] == "densefuse" and type(model).__name__ == "DenseFuse"
     assert "none.pt" in note and "dvc repro train" in note
+
+
+def test_metrics_html_marks_pending_rows_and_the_sign_of_delta() -> None:
+    rows = [{"metric": "SSIM_a", "current": 0.7, "reference": 0.6, "delta": 0.7 - 0.6},
+            {"metric": "Qabf", "current": 0.4, "reference": 0.5, "delta": 0.4 - 0.5}]
+    out = ex.metrics_html(rows)
+    assert "color:#1b5e20'>+0.1000" in out and "color:#b00020'>-0.1000" in out
+    assert out.count("<tr>") == len(PAPER_METRICS) and out.count("&hellip;") == 3 * (len(PAPER_METRICS) - 2)

@@ -388,6 +388,26 @@ def metrics_table(engine: FusionEngine, pair: Pair, settings: Settings, referenc
                         columns=["metric", "current", "reference", "delta"])
 
 
+def metrics_html(rows: list[dict[str, Any]], names: tuple[str, ...] = PAPER_METRICS) -> str:
+    """HTML table of :func:`metric_rows` output; metrics not computed yet show an ellipsis.
+
+    A positive delta (current better than the reference: all six paper metrics are
+    higher-is-better) is green, a negative one red.
+    """
+    df = pd.DataFrame(rows + [{"metric": m} for m in names[len(rows):]],
+                      columns=["metric", "current", "reference", "delta"])
+
+    def delta(v: float) -> str:
+        if pd.isna(v):
+            return "&hellip;"
+        colour = "#1b5e20" if v > 0 else "#b00020" if v < 0 else "inherit"
+        return f"<span style='color:{colour}'>{v:+.4f}</span>"
+
+    style = "<style>.explorer-metrics td, .explorer-metrics th {text-align: right; padding: 1px 10px}</style>"
+    return style + df.to_html(index=False, border=0, na_rep="&hellip;", escape=False, formatters={"delta": delta},
+                              float_format=lambda v: f"{v:.4f}")
+
+
 def encode(image: np.ndarray, fmt: str = "png") -> bytes:
     """Display bytes of a gray or RGB ``uint8`` image: lossless PNG (fast zlib level 1) or JPEG (quality 90).
 
@@ -703,10 +723,7 @@ class FusionExplorer:
                 if generation != self._generation:
                     return None
                 rows.append(row)
-                df = pd.DataFrame(rows + [{"metric": m} for m in PAPER_METRICS[len(rows):]],
-                                  columns=["metric", "current", "reference", "delta"])
-                self.table.value = caption + df.to_html(index=False, border=0, na_rep="&hellip;", escape=False,
-                                                        float_format=lambda v: f"{v:.4f}")
+                self.table.value = caption + metrics_html(rows)
         except (ValueError, FileNotFoundError) as exc:
             if generation == self._generation:
                 self.table.value = f"<span style='color:#b00020'>metrics failed: {html.escape(str(exc))}</span>"

@@ -4,7 +4,8 @@ Each starts its server on 127.0.0.1 with a free port (JupyterLab: opens the note
 cells), switches the fusion strategy in the ``<select>`` like a user, and checks that the fused
 image really changed (pixels of the element's screenshot, not only its URL). Prints the
 in-browser latency from the change to the new image and saves full-page screenshots
-(``results/explorer/screenshot.png`` for Voila, ``screenshot_jupyterlab.png`` beside it).
+(``results/explorer/screenshot.png`` for Voila, ``screenshot_jupyterlab.png`` beside it;
+``EXPLORER_SCREENSHOT`` changes the path).
 
 Needs Chromium and its driver (Debian: ``apt-get install -y chromium chromium-driver``); skipped
 when they are missing. The page uses DenseFuse (released weights in ``data/``) unless
@@ -205,4 +206,4 @@ def test_strategy_switch_in_jupyterlab(jupyterlab_url: str, browser: object) -> 
              "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", 120, "the notebook's kernel")
     browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
     switch_strategy(browser, "JupyterLab")
-    screenshot(browser, SCREENSHOT.with_name("screenshot_jupyterlab.png"))
+    screenshot(browser, SCREENSHOT.with_stem(f"{SCREENSHOT.stem}_jupyterlab"))
