@@ -197,6 +197,42 @@ def test_strategy_switch_in_voila(voila_url: str, browser: object) -> None:
     screenshot(browser, SCREENSHOT)
 
 
+def test_bad_uploads_give_messages_in_the_page(voila_url: str, browser: object, data_dir: Path,
+                                              tmp_path: Path) -> None:
+    """Upload through the FileUpload buttons: a non-image and a size mismatch give messages, a good pair fuses."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(voila_url)
+    wait_for(browser, f"{STATUS} && {STATUS}.innerText.includes('\u2713')", PAGE_TIMEOUT, "the first fused image")
+    # ipywidgets' FileUpload clicks a detached <input type=file>; put it into the page instead of
+    # opening the native dialog, so that selenium can hand it a file like a user would.
+    browser.execute_script("""
+        const click = HTMLInputElement.prototype.click;
+        HTMLInputElement.prototype.click = function () {
+            if (this.type !== 'file') return click.call(this);
+            this.classList.add('captured-upload');
+            document.body.appendChild(this);
+        };""")
+    message = "document.querySelector('.explorer-upload-msg').innerText"
+
+    def upload(source: str, path: Path, expect: str) -> None:
+        browser.find_element(By.XPATH, f"//button[contains(@class, 'widget-upload') and contains(., '{source}')]").click()
+        browser.find_elements(By.CSS_SELECTOR, "input.captured-upload")[-1].send_keys(str(path))
+        wait_for(browser, f"[...document.querySelectorAll('.widget-upload')].some(b => b.innerText.includes('{source} (1)'))",
+                 30, f"the upload of {path.name}")
+        browser.find_element(By.XPATH, "//button[contains(., 'fuse uploaded pair')]").click()
+        wait_for(browser, f"{message}.includes({expect!r})", 60, f"the message {expect!r}")
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    upload("source A", data_dir / "fusion/tno/ir/01.png", "choose one file for each source")
+    upload("source B", notes, "notes.txt: cannot be read as an image")
+    upload("source B", data_dir / "fusion/mri_ct/mri/11.png", "must have the same size")
+    upload("source B", data_dir / "fusion/tno/vi/01.png", "Using 01.png + 01.png")
+    wait_for(browser, f"{STATUS}.innerText.includes('\u2713 l1 (r=0) on upload/')", 120, "the uploaded pair's image")
+    assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
+
+
 def test_strategy_switch_in_jupyterlab(jupyterlab_url: str, browser: object) -> None:
     browser.set_window_size(1600, 1500)
     browser.get(f"{jupyterlab_url}lab/tree/{NOTEBOOK.name}")
