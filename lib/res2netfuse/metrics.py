@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -104,12 +105,6 @@ def _corr(x: np.ndarray, y: np.ndarray) -> float:
     xc, yc = x - x.mean(), y - y.mean()
     den = np.sqrt((xc * xc).sum() * (yc * yc).sum())
     return float((xc * yc).sum() / den) if den > 0 else 0.0
-
-
-def _xlog2x(p: np.ndarray) -> np.ndarray:
-    """-p log2|p| with 0 at p = 0 (MATLAB's ``real(-p.*log2(p))`` also for p < 0)."""
-    ap = np.abs(p)
-    return -p * np.log2(np.where(ap > 0, ap, 1.0))
 
 
 def _entropy_bits(hist: np.ndarray) -> float:
@@ -269,8 +264,26 @@ def _txlog2x(p: torch.Tensor) -> torch.Tensor:
     return -p * torch.log2(torch.where(ap > 0, ap, 1.0))
 
 
-def _fmi_windows(x: torch.Tensor, fn: torch.Tensor, equal: torch.Tensor) -> torch.Tensor:
-    """Per-window fast-FMI between x (raw source windows) and fn (normalised F windows), (9, P) each.
+class _WindowPdf(NamedTuple):
+    """A window's pdf over positions 1..9 and the statistics fast-FMI needs, per column."""
+
+    p: torch.Tensor  # (9, P) pdf
+    centred: torch.Tensor  # p - mean(p)
+    mean: torch.Tensor  # sum_i i p_i
+    sd: torch.Tensor  # population sd of the position
+    entropy: torch.Tensor  # bits
+
+
+def _window_pdf(normalised: torch.Tensor) -> _WindowPdf:
+    idx = torch.arange(1.0, 10.0, dtype=normalised.dtype)[:, None]
+    p = normalised / normalised.sum(0)
+    mean = (p * idx).sum(0)
+    sd = torch.sqrt(torch.clamp((p * idx**2).sum(0) - mean**2, min=0))
+    return _WindowPdf(p, p - p.mean(0), mean, sd, _txlog2x(p).sum(0))
+
+
+def _fmi_windows(x: torch.Tensor, f: _WindowPdf, equal: torch.Tensor) -> torch.Tensor:
+    """Per-window fast-FMI between raw source windows x (9, P) and the fused windows' pdf f.
 
     The joint pdf of the two window "distributions" over positions 1..9 is
     phi*U + (1-phi)*f_i x_j, U the upper (corr c >= 0) or lower (c < 0) Frechet coupling and
@@ -279,18 +292,11 @@ def _fmi_windows(x: torch.Tensor, fn: torch.Tensor, equal: torch.Tensor) -> torc
     entropy is the independent part in closed form plus corrections on those cells, and
     corr_U follows from the same cells (Hoeffding's covariance identity).
     """
-    idx = torch.arange(1.0, 10.0, dtype=x.dtype)[:, None]
-    px = _minmax(x)
-    px = px / px.sum(0)
-    pf = fn / fn.sum(0)
-    xt, ft = px - px.mean(0), pf - pf.mean(0)
-    s = (xt * ft).sum(0)
-    den = torch.sqrt((xt * xt).sum(0) * (ft * ft).sum(0))
+    xs = _window_pdf(_minmax(x))
+    px, pf = xs.p, f.p
+    s = (xs.centred * f.centred).sum(0)
+    den = torch.sqrt((xs.centred**2).sum(0) * (f.centred**2).sum(0))
     c = torch.where(s == 0, 0.0, s / torch.where(den > 0, den, 1.0))
-    ex, ef = (px * idx).sum(0), (pf * idx).sum(0)
-    sdx = torch.sqrt(torch.clamp((px * idx**2).sum(0) - ex**2, min=0))
-    sdf = torch.sqrt(torch.clamp((pf * idx**2).sum(0) - ef**2, min=0))
-    hx, hf = _txlog2x(px).sum(0), _txlog2x(pf).sum(0)
     neg = c < 0  # lower Frechet bound = comonotone coupling with x's pdf reversed (value 10 - j)
     py = torch.where(neg, px.flip(0), px)
     cf, cy = torch.cumsum(pf, 0), torch.cumsum(py, 0)
@@ -298,8 +304,9 @@ def _fmi_windows(x: torch.Tensor, fn: torch.Tensor, equal: torch.Tensor) -> torc
     cf0, cy0 = torch.cat([zero, cf[:8]]), torch.cat([zero, cy[:8]])
     # merge the 8 inner breakpoints of each cdf (ties: F first); segment ending at F_i lies in
     # cell (i, #{Y_j < F_i}), segment ending at Y_j in cell (#{F_i <= Y_j}, j), last one in (8, 8)
-    jf = (cy[None, :8] < cf[:8, None]).sum(1)
-    iy = (cf[None, :8] <= cy[:8, None]).sum(1)
+    cf_rows, cy_rows = cf[:8].T.contiguous(), cy[:8].T.contiguous()
+    jf = torch.searchsorted(cy_rows, cf_rows).T
+    iy = torch.searchsorted(cf_rows, cy_rows, right=True).T
     rows8 = torch.arange(8)[:, None].expand_as(jf)
     eight = torch.full((1, jf.shape[1]), 8)
     cell_i = torch.cat([rows8, iy, eight])
@@ -307,34 +314,36 @@ def _fmi_windows(x: torch.Tensor, fn: torch.Tensor, equal: torch.Tensor) -> torc
     start_f = torch.maximum(cf0[:8], torch.gather(cy0, 0, jf))
     start_y = torch.maximum(cy0[:8], torch.gather(cf0, 0, iy))
     length = torch.cat([cf[:8] - start_f, cy[:8] - start_y, 1 - torch.maximum(cf[7:8], cy[7:8])])
-    yval = torch.where(neg, 9 - cell_j, cell_j + 1)
-    cov = (length * (cell_i + 1) * yval).sum(0) - ef * ex
-    ok = (sdx > 0) & (sdf > 0) & (neg | (c > 0))
-    bound_corr = cov / torch.where(ok, sdf * sdx, 1.0)
+    j1 = cell_j.to(x.dtype) + 1
+    yval = torch.where(neg, 10 - j1, j1)
+    cov = (length * (cell_i.to(x.dtype) + 1) * yval).sum(0) - f.mean * xs.mean
+    ok = (xs.sd > 0) & (f.sd > 0) & (neg | (c > 0))
+    bound_corr = cov / torch.where(ok, f.sd * xs.sd, 1.0)
     phi = torch.where(ok, c / torch.where(ok & (bound_corr != 0), bound_corr, 1.0), 0.0)
     rest = 1 - phi
     cell_indep = rest * torch.gather(pf, 0, cell_i) * torch.gather(py, 0, cell_j)
-    joint = (_txlog2x(rest) + rest * (hx + hf)
+    hsum = xs.entropy + f.entropy
+    joint = (_txlog2x(rest) + rest * hsum
              + (_txlog2x(phi * length + cell_indep) - _txlog2x(cell_indep)).sum(0))
-    mi = hx + hf - joint
-    hsum = hx + hf
+    mi = hsum - joint
     fmi = torch.where((mi == 0) | (hsum == 0), 0.0, 2 * mi / torch.where(hsum == 0, 1.0, hsum))
     return torch.where(equal, 1.0, fmi)
 
 
 def _fmi(fa: np.ndarray, fb: np.ndarray, ff: np.ndarray, chunk: int = 1 << 16) -> float:
     """Mean over 3x3 windows of (FMI_AF + FMI_BF)/2 on feature maps (``analysis_fmi.m``, w = 3)."""
-    wa, wb, wf = (torch.from_numpy(_windows3(x)) for x in (fa, fb, ff))
+    rows = max(1, chunk // (ff.shape[1] - 2))
     total = 0.0
     with torch.inference_mode():
-        for s in range(0, wf.shape[1], chunk):
-            a, b, f = wa[:, s:s + chunk], wb[:, s:s + chunk], wf[:, s:s + chunk]
+        for r in range(0, ff.shape[0] - 2, rows):
+            a, b, f = (torch.from_numpy(_windows3(x[r:r + rows + 2])) for x in (fa, fb, ff))
             fn = _minmax(f)
+            fpdf = _window_pdf(fn)
             eq_a = (a == f).all(0)
             # quirk: the reference normalises F in place for A, then tests B against that copy
             eq_b = torch.where(eq_a, (b == f).all(0), (b == fn).all(0))
-            total += float((_fmi_windows(a, fn, eq_a) + _fmi_windows(b, fn, eq_b)).sum()) / 2
-    return total / wf.shape[1]
+            total += float((_fmi_windows(a, fpdf, eq_a) + _fmi_windows(b, fpdf, eq_b)).sum()) / 2
+    return total / ((ff.shape[0] - 2) * (ff.shape[1] - 2))
 
 
 def _rerange(x: np.ndarray) -> np.ndarray:
