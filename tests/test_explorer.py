@@ -256,3 +256,10 @@ def test_metrics_html_marks_pending_rows_and_the_sign_of_delta() -> None:
     out = ex.metrics_html(rows)
     assert "color:#1b5e20'>+0.1000" in out and "color:#b00020'>-0.1000" in out
     assert out.count("<tr>") == len(PAPER_METRICS) and out.count("&hellip;") == 3 * (len(PAPER_METRICS) - 2)
+
+
+def test_oversized_upload_is_refused_with_the_limit() -> None:
+    side = int(np.ceil(np.sqrt(ex.MAX_UPLOAD_PIXELS))) + 1
+    big = png_bytes(np.zeros((side, side), np.uint8))
+    with pytest.raises(ImageError, match=rf"ir.png: is {side}x{side} px; .* megapixels.*downscale"):
+        ex.upload_pair(("ir.png", big), ("vi.png", big))

@@ -55,6 +55,7 @@ SplitMode = Literal["split", "blend"]
 UPLOAD = "your own pair (upload)"
 HEATMAP = "inferno"
 ZOOM_TILE = 192  # px, side of each tile of the zoom strip
+MAX_UPLOAD_PIXELS = 2_000_000  # per image; 2 x 64 float32 features per pixel = 1 GB of cached features
 DISPLAY_FORMAT = {"heat_a": "jpeg", "heat_b": "jpeg"}  # every other view is lossless PNG
 BUSY = ("<style>@keyframes explorer-spin{to{transform:rotate(360deg)}}</style><span style='display:inline-block;"
         "width:0.8em;height:0.8em;margin-right:0.4em;border:2px solid #888;border-top-color:transparent;"
@@ -135,6 +136,10 @@ def upload_pair(a: tuple[str, bytes] | None, b: tuple[str, bytes] | None) -> Pai
         raise ValueError("choose one file for each source (A = infrared/CT, B = visible/MRI) before fusing")
     img_a, img_b = decode_upload(*a), decode_upload(*b)
     io.check_same_size(img_a, img_b, a[0], b[0])
+    if img_a.size > MAX_UPLOAD_PIXELS:
+        raise io.ImageError(a[0], f"is {img_a.shape[1]}x{img_a.shape[0]} px; the explorer takes pairs of up to "
+                                  f"{MAX_UPLOAD_PIXELS / 1e6:g} megapixels (its cached features need "
+                                  f"{2 * 64 * 4} bytes per pixel): downscale both images first")
     digest = hashlib.sha1(img_a.tobytes() + img_b.tobytes()).hexdigest()[:12]
     return Pair(f"upload/{a[0]}+{b[0]}/{digest}", img_a, img_b, "A", "B")
 
