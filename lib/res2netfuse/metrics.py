@@ -15,8 +15,9 @@ Conventions (each matches the toolbox function named; quirks are reproduced on p
 
 * **SSIM_a** = (SSIM(F,A) + SSIM(F,B)) / 2 -- the paper's eq. (12), a *mean*. SSIM is Wang
   et al. 2004 (``ssim_index.m``): 11x11 Gaussian window, sigma 1.5, K1 = 0.01, K2 = 0.03,
-  data range L = 255, mean over the 'valid' region (scikit-image). The toolbox calls MATLAB's
-  ``ssim`` on [0,255] doubles (dynamic range 1 there), which is not used: see the note.
+  data range L = 255, mean over the 'valid' region (scikit-image). The toolbox wrapper calls
+  MATLAB's ``ssim`` on [0,255] doubles, whose default dynamic range for doubles is 1 (much
+  lower values); Octave has no ``ssim``; the paper's SSIM_a values match L = 255, used here.
 * **Qabf** (Xydeas & Petrovic 2000, ``analysis_Qabf.m``): Sobel gradients with zero padding,
   Tg=0.9994, kg=-15, Dg=0.5, Ta=0.9879, ka=-22, Da=0.8. Computed on the [0,255] values;
   quirks kept: orientation pi/2 where the x-gradient is exactly 0, and G^{AF} = g_F (not 1)
@@ -26,12 +27,17 @@ Conventions (each matches the toolbox function named; quirks are reproduced on p
   rescaled to [0,1]; per 3x3 window, the joint pdf mixes the Frechet bound and independence
   with weight corr/corr_bound; FMI = mean over windows of (FMI_AF + FMI_BF)/2. Quirk kept:
   the B-window equality test compares against the F window already normalised for A.
-  The 'dmey' filter is PyWavelets' 62-tap one; MATLAB's has 102 taps, so FMI_w cannot agree
-  exactly with MATLAB (see the note / notebook for the measured size).
+  A constant image gets its exact transform (the computed one is ~1e-13 rounding noise that
+  the per-window rescaling would turn into arbitrary values, in the reference too).
+  The 'dmey' filter is PyWavelets' 62-tap approximation; MATLAB's has 102 taps (PyWavelets
+  issue #261), so FMI_w cannot agree exactly with MATLAB. The Octave reference uses the same
+  62 taps (agreement ~1e-6); padding them to 102 taps changes FMI_w by ~0.5 % on TNO
+  triples (notebook 05), the expected order of the MATLAB difference.
 * **SCD** = corr2(F-B, A) + corr2(F-A, B) (Aslantas & Bendes 2015).
 * **MS_SSIM** = MEF-SSIM of Ma et al. 2015 (``analysis_ms_ssim.m``) with [A, B] as the
   stack: K = 0.03, 11x11 Gaussian sigma 1.5, 3 scales (2x2 mean, symmetric border, decimate),
   weights (0.0448, 0.2856, 0.3001)/sum, geometric mean; C = (0.03*255)^2 needs [0,255] input.
+  A negative scale score makes the toolbox's geometric mean complex: its real part is kept.
 * **EN** = Shannon entropy (bits) of the 256-bin histogram of F.
 * **SD** = population standard deviation of F (``SD_evaluation.m`` on doubles).
 * **SF** = sqrt(RF^2 + CF^2), RF/CF = RMS of row/column first differences, [0,255] units.
@@ -49,22 +55,29 @@ Conventions (each matches the toolbox function named; quirks are reproduced on p
 * **Nabf** (Shreyamsha Kumar 2013 modified artefact measure, ``analysis_nabf.m``): Sobel/8
   with mirrored borders, Td = 2, wt_min = 0.001, L = 1.5, computed on [0,255] values.
 
+Scale of the toolbox wrapper (``analysis_Reference.m``, not part of the reference folder): it
+passes ``im2double`` ([0,1]) images to Qabf, Nabf, SF, PSNR, CC and SCD. Here every function
+gets [0,255] values, as their own headers (vifp, mef_ssim) and the reference README specify:
+identical for the scale-free CC, SCD, FMI; SF is 255x the wrapper's; Qabf differs slightly
+(0.41359 vs 0.41306 on TNO 01/DenseFuse: its exact-zero and g_A == g_F tests) and Nabf's
+threshold Td = 2 never fires on [0,1] input (1.03e-4 vs 1.22e-3); notebook 05 tabulates both.
+
 Degenerate input (zero variance): correlations (SCD, CC) count as 0, Qabf with no gradient
-anywhere is 0, a VIF term whose reference has no variance is 0 -- never NaN.
+anywhere is 0, a VIF term whose reference has no variance is 0 -- never NaN (the reference
+gives NaN or -inf there).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pywt
 import torch
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft, ndimage
 from skimage.metrics import structural_similarity
 from tqdm.auto import tqdm
