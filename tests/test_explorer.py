@@ -263,3 +263,12 @@ def test_oversized_upload_is_refused_with_the_limit() -> None:
     big = png_bytes(np.zeros((side, side), np.uint8))
     with pytest.raises(ImageError, match=rf"ir.png: is {side}x{side} px; .* megapixels.*downscale"):
         ex.upload_pair(("ir.png", big), ("vi.png", big))
+
+
+def test_widget_fallback_reuses_the_densefuse_engine_and_warns(explorer: ex.FusionExplorer, tmp_path: Path) -> None:
+    dense = explorer.engine
+    explorer.c.checkpoint.value = str(tmp_path / "none.pt")
+    explorer.c.model.value = "res2netfuse"
+    assert explorer.engine is dense and "features cached" in explorer.status.value
+    assert "none.pt" in explorer.model_note.value and "dvc repro train" in explorer.model_note.value
+    assert "#b26a00" in explorer.model_note.value

@@ -272,8 +272,8 @@ def load_explorer_model(name: ModelName, checkpoint: str | None = None,
         try:
             model = load_model("res2netfuse", path, device)
         except (FileNotFoundError, ValueError) as exc:
-            note = (f"Res2NetFuse unavailable ({exc}). Create the checkpoint with `dvc repro train` "
-                    f"(or `res2netfuse train --out-dir results/train`); showing DenseFuse instead. ")
+            note = (f"Res2NetFuse unavailable: {exc}. Showing DenseFuse instead; make the checkpoint with "
+                    f"`dvc repro train` (or `res2netfuse train --out-dir results/train`). ")
             name, path = "densefuse", DEFAULT_CHECKPOINTS["densefuse"]
     if name == "densefuse":
         model = load_model("densefuse", path, device)
@@ -496,7 +496,7 @@ class FusionExplorer:
                  checkpoint: str = DEFAULT_CHECKPOINTS["res2netfuse"], strategy: str = "l1",
                  reference: str = "addition", device: str = "auto") -> None:
         self.device = device
-        self._models: dict[tuple[str, str], tuple[FusionEngine, str]] = {}
+        self._engines: dict[Hashable, FusionEngine] = {}  # per model key: features stay cached across switches
         self._generation = 0
         self._suspended = False
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -662,13 +662,13 @@ class FusionExplorer:
             return False
 
     def _load_model(self) -> None:
+        """(Re)load the chosen weights (cheap) and reuse the engine, with its caches, of identical weights."""
         name = self.c.model.value
-        key = (name, self.c.checkpoint.value if name == "res2netfuse" else "")
-        if key not in self._models:
-            model, model_key, note = load_explorer_model(name, key[1] or None, self.device)
-            self._models[key] = (FusionEngine(model, model_key), note)
-        self.engine, note = self._models[key]
-        self.model_note.value = f"<small>{html.escape(note)}</small>"
+        model, model_key, note = load_explorer_model(name, self.c.checkpoint.value if name == "res2netfuse" else None,
+                                                     self.device)
+        self.engine = self._engines.setdefault(model_key, FusionEngine(model, model_key))
+        colour = "inherit" if model_key[0] == name else "#b26a00"  # fallback to DenseFuse: warn
+        self.model_note.value = f"<small style='color:{colour}'>{html.escape(note)}</small>"
 
     # ---- rendering ------------------------------------------------------------------------
     def state(self) -> ViewState:
