@@ -642,7 +642,8 @@ class FusionExplorer:
         except ValueError as exc:  # ImageError is a ValueError
             self.upload_msg.value = f"<span style='color:#b00020'>Upload not used: {html.escape(str(exc))}</span>"
             return
-        self.upload_msg.value = f"<span style='color:#1b5e20'>Using {html.escape(files[0][0])} + {html.escape(files[1][0])}.</span>"
+        names = " + ".join(html.escape(f[0]) for f in files if f)
+        self.upload_msg.value = f"<span style='color:#1b5e20'>Using {names}.</span>"
         with self._suspend():
             self.c.dataset.value = UPLOAD
         self._pair = pair
@@ -706,7 +707,8 @@ class FusionExplorer:
             cap[k].value = f"<b>{label}</b> (source {k.upper()}), {source.shape[1]}x{source.shape[0]} px"
         other = {"none": "", "reference": f"reference {state.reference.label}", "a": p.label_a, "b": p.label_b}
         mix = f" | {state.mode} with {other[state.compare]} ({state.position:.0%})" if state.compare != "none" else ""
-        cap["fused"].value = f"<b>fused: {html.escape(state.settings.label)}</b>{html.escape(mix)}; cyan box = zoom region"
+        cap["fused"].value = (f"<b>fused: {html.escape(state.settings.label)}</b>{html.escape(mix)}; "
+                              "cyan box = zoom region")
         im["fused"].value = encode(view.shown)
         cap["heat_a"].value = f"<b>weight w_{p.label_a}</b> (heat map, 0-1)"
         cap["heat_b"].value = f"<b>weight w_{p.label_b}</b> (heat map, 0-1)"

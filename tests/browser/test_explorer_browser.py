@@ -216,10 +216,11 @@ def test_bad_uploads_give_messages_in_the_page(voila_url: str, browser: object, 
     message = "document.querySelector('.explorer-upload-msg').innerText"
 
     def upload(source: str, path: Path, expect: str) -> None:
-        browser.find_element(By.XPATH, f"//button[contains(@class, 'widget-upload') and contains(., '{source}')]").click()
+        button = f"//button[contains(@class, 'widget-upload') and contains(., '{source}')]"
+        browser.find_element(By.XPATH, button).click()
         browser.find_elements(By.CSS_SELECTOR, "input.captured-upload")[-1].send_keys(str(path))
-        wait_for(browser, f"[...document.querySelectorAll('.widget-upload')].some(b => b.innerText.includes('{source} (1)'))",
-                 30, f"the upload of {path.name}")
+        counted = f"[...document.querySelectorAll('.widget-upload')].some(b => b.innerText.includes('{source} (1)'))"
+        wait_for(browser, counted, 30, f"the upload of {path.name}")
         browser.find_element(By.XPATH, "//button[contains(., 'fuse uploaded pair')]").click()
         wait_for(browser, f"{message}.includes({expect!r})", 60, f"the message {expect!r}")
 
