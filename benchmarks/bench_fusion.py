@@ -153,6 +153,8 @@ def main() -> None:
     df["gflop_per_s"] = df.gflop / df.seconds
     dense = df[df.model == "densefuse"].set_index("variant").seconds
     df["ratio_to_densefuse"] = [s / dense.get(v, np.nan) for v, s in zip(df.variant, df.seconds)]
+    dense_cpu = df[df.model == "densefuse"].set_index("variant").cpu_seconds
+    df["cpu_ratio_to_densefuse"] = [s / dense_cpu.get(v, np.nan) for v, s in zip(df.variant, df.cpu_seconds)]
     print(f"\n{args.threads} threads, median of {args.repeats} pairs (768x576, l1, minmax), {os.cpu_count()} CPUs visible")
     print(df.to_markdown(index=False, floatfmt=".3f"))
 
