@@ -541,6 +541,7 @@ class FusionExplorer:
             upload_b=widgets.FileUpload(accept="image/*", multiple=False, description="source B"),
             upload_go=widgets.Button(description="fuse uploaded pair", icon="upload"),
         )
+        self.c.checkpoint.disabled = model != "res2netfuse"
         self._strategy_params(strategy)
         self.status = widgets.HTML()
         self.status.add_class("explorer-status")
