@@ -219,6 +219,7 @@ def test_widget_invalid_parameter_is_a_message(explorer: ex.FusionExplorer) -> N
     explorer.c.strategy.value = "mean"
     explorer.c.param_widgets["form"].value = "median"
     assert "form must be" in explorer.status.value and "b00020" in explorer.status.value
+    assert "no metrics until the error above is fixed" in explorer.table.value and explorer.wait_metrics() is None
 
 
 def test_widget_bad_uploads_give_visible_messages(explorer: ex.FusionExplorer) -> None:

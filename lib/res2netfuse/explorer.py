@@ -497,7 +497,8 @@ class FusionExplorer:
                  reference: str = "addition", device: str = "auto") -> None:
         self.device = device
         self._engines: dict[Hashable, FusionEngine] = {}  # per model key: features stay cached across switches
-        self._generation = 0
+        self._generation = 0  # bumped by every update; a metrics job of an older one is obsolete
+        self._lock = threading.Lock()  # makes "is this job current? then show its table" atomic
         self._suspended = False
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="explorer-metrics", initializer=_background_priority)
@@ -682,15 +683,18 @@ class FusionExplorer:
 
     def update(self) -> None:
         """Re-render the images now (busy indicator meanwhile), then schedule the metrics table."""
-        self._generation += 1
         start = time.perf_counter()
+        with self._lock:
+            self._generation += 1
+            self.table.value = f"{BUSY}<i>metrics pending&hellip;</i>"
         self.status.value = f"{BUSY}<span class='explorer-busy'>computing the fused image&hellip;</span>"
-        self.table.value = f"{BUSY}<i>metrics pending&hellip;</i>"
         try:
             state = self.state()
             view = render(self.engine, self._pair, state)
         except (ValueError, FileNotFoundError) as exc:
             self.status.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
+            self.table.value = "<i>no metrics until the error above is fixed</i>"
+            self._metrics_future = None
             return
         self._show(view, state)
         self.last_view, self.last_latency = view, time.perf_counter() - start
@@ -726,17 +730,21 @@ class FusionExplorer:
         caption = (f"<small>{html.escape(pair.key)}; current = {html.escape(state.settings.label)}, "
                    f"reference = {html.escape(state.reference.label)}</small>")
         rows: list[dict[str, Any]] = []
+        pending = metric_rows(engine, pair, state.settings, state.reference)
         try:
-            for row in metric_rows(engine, pair, state.settings, state.reference):
-                if generation != self._generation:
-                    return None
+            while generation == self._generation and (row := next(pending, None)) is not None:
                 rows.append(row)
-                self.table.value = caption + metrics_html(rows)
+                self._publish(generation, caption + metrics_html(rows))
         except (ValueError, FileNotFoundError) as exc:
-            if generation == self._generation:
-                self.table.value = f"<span style='color:#b00020'>metrics failed: {html.escape(str(exc))}</span>"
+            self._publish(generation, f"<span style='color:#b00020'>metrics failed: {html.escape(str(exc))}</span>")
             return None
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows) if len(rows) == len(PAPER_METRICS) else None
+
+    def _publish(self, generation: int, table: str) -> None:
+        """Show ``table`` unless a newer update has started (atomically with :meth:`update`'s reset)."""
+        with self._lock:
+            if generation == self._generation:
+                self.table.value = table
 
     def wait_metrics(self, timeout: float = 300.0) -> pd.DataFrame | None:
         """Block until the metrics of the latest update are shown; their table (None if superseded)."""
