@@ -67,6 +67,7 @@ def test_directory_mode_fuses_every_pair(pair: tuple[Path, Path], checkpoint: st
     (lambda d: [str(d / "ir" / "p1.png"), str(d / "vi" / "p1.png")], "give IR VI -o OUT"),
     (lambda d: [str(d / "ir" / "p1.png"), str(d / "vi" / "p1.png"), "-o", str(d / "o.png"), "--param", "r"], "expected NAME=VALUE"),
     (lambda d: [str(d / "ir" / "p1.png"), str(d / "vi" / "p1.png"), "-o", str(d / "o.png"), "--param", "q=1"], "has no parameter q"),
+    (lambda d: [str(d / "ir" / "p1.png"), str(d / "vi" / "p1.png"), "-o", str(d / "o.txt")], "output must end in"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(pair: tuple[Path, Path], checkpoint: str, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str], make_args, message) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +78,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(pair: tuple[Path, Pa
     code, _, err = run_cli(["fuse", *make_args(tmp_path), "--checkpoint", checkpoint], capsys)
     assert code == 2
     assert err.startswith("res2netfuse: error:") and message in err and err.count("\n") == 1
-    assert not (tmp_path / "o.png").exists() and not (tmp_path / "o").exists()
+    assert not (tmp_path / "o.png").exists() and not (tmp_path / "o.txt").exists() and not (tmp_path / "o").exists()
 
 
 def test_missing_checkpoint_is_a_one_line_error(pair: tuple[Path, Path], tmp_path: Path,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from ..fusion import STRATEGIES, resolve
+from ..io import IMAGE_SUFFIXES
 from ..pipeline import DEFAULT_CHECKPOINTS, MODELS, fuse_directory, fuse_files, load_model
 
 
@@ -15,7 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "fuse", help="fuse infrared/visible images (paper Sec. III-C)",
         description="Fuse IR with VI into OUT, or (directory mode) every pair of files with the same "
                     "name in --ir-dir and --vi-dir into --out-dir/<name>.png. A colour visible image "
-                    "is fused through its luminance and keeps its chroma.",
+                    "is fused through its luminance and keeps its chroma. Files are written atomically; directory "
+                    "mode stops at the first bad pair (the files written before it are complete).",
     )
     p.add_argument("ir", nargs="?", help="infrared (first) source image")
     p.add_argument("vi", nargs="?", help="visible (second) source image")
@@ -55,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("directory mode needs all of --ir-dir, --vi-dir and --out-dir")
     if not any(folders) and not all(single):
         raise ValueError("give IR VI -o OUT (or --ir-dir/--vi-dir/--out-dir)")
+    if args.output and Path(args.output).suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"{args.output}: output must end in one of {', '.join(IMAGE_SUFFIXES)}")
     params = _params(args.param, args.strategy)
     model = load_model(args.model, args.checkpoint, args.device)
     if all(folders):
