@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from res2netfuse import io, pipeline
+from res2netfuse import io, pipeline, runtime
 from res2netfuse.baselines import load_densefuse
 from res2netfuse.fusion import fuse_features
 from res2netfuse.model import load_checkpoint
@@ -87,7 +87,7 @@ def measure(model_name: str, variant: str, checkpoint: str | None, repeats: int)
             pipeline.fuse_arrays(model, ir, vi, "l1", "minmax")
     else:
         if retain:
-            pipeline.retain_freed_memory()
+            runtime.retain_freed_memory()
         path = checkpoint or pipeline.DEFAULT_CHECKPOINTS[model_name]
         model = load_checkpoint(path) if model_name == "res2netfuse" else load_densefuse(path)
         fmt = torch.channels_last if channels_last else torch.contiguous_format

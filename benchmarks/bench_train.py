@@ -4,7 +4,8 @@ Run: ``OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_train.py [--iterations 30
 
 Each variant trains a fresh model for ``--iterations`` steps after ``--warmup`` steps on the
 same image; the baseline is the plain NCHW loop with torch's default thread count, measured in
-the same run. Prints a table with s/iteration, the ratio to the baseline and the projected time
+the same run. The last variant also keeps freed heap memory for reuse (glibc ``mallopt``, see
+``res2netfuse.runtime.retain_freed_memory``), as ``res2netfuse.train.train`` does. Prints a table with s/iteration, the ratio to the baseline and the projected time
 of the paper's 2000 iterations.
 """
 
@@ -18,6 +19,7 @@ import pandas as pd
 import torch
 
 from res2netfuse.model import Res2NetFuse
+from res2netfuse.runtime import retain_freed_memory
 from res2netfuse.runtime import resolve_device
 from res2netfuse.train import prepare_training_image, reconstruction_loss
 
@@ -61,9 +63,13 @@ def main() -> None:
     variants = [("baseline NCHW", False, default_threads), ("channels_last", True, default_threads)]
     if device.type == "cpu" and default_threads > 1:
         variants.append(("channels_last, 1 thread", True, 1))
+    if device.type == "cpu":  # process-wide and irreversible: must stay the last variant
+        variants.append(("channels_last + retain_freed_memory", True, default_threads))
     rows = []
     for name, cl, threads in variants:
         torch.set_num_threads(threads)
+        if "retain_freed_memory" in name:
+            retain_freed_memory()
         spi = seconds_per_iteration(device, cl, args.iterations, args.warmup, args.image, args.size)
         rows.append({"variant": name, "threads": threads, "s/iteration": spi, "projected 2000 it [min]": spi * 2000 / 60})
     torch.set_num_threads(default_threads)

@@ -10,7 +10,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from res2netfuse import io, pipeline
+from res2netfuse import io, pipeline, runtime
 from res2netfuse.model import Res2NetFuse, save_checkpoint
 
 
@@ -149,7 +149,7 @@ def test_load_model_errors(tmp_path: Path) -> None:
 
 
 def test_retain_freed_memory_applies_on_glibc() -> None:
-    assert pipeline.retain_freed_memory() is True
+    assert runtime.retain_freed_memory() is True
 
 
 def test_strategies_can_share_one_encode(res2net: torch.nn.Module) -> None:

@@ -20,8 +20,6 @@ each layer's output is fresh, page-faulting memory, which cost more than the con
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -34,7 +32,7 @@ from . import io
 from .baselines import load_densefuse
 from .fusion import fuse_features, resolve
 from .model import load_checkpoint
-from .runtime import resolve_device
+from .runtime import resolve_device, retain_freed_memory
 
 ModelName = Literal["res2netfuse", "densefuse"]
 MODELS: tuple[ModelName, ...] = ("res2netfuse", "densefuse")
@@ -66,22 +64,6 @@ class FusionResult:
     weight_b: np.ndarray
 
 
-def retain_freed_memory() -> bool:
-    """Make glibc ``malloc`` serve large blocks from its heap and keep freed memory for reuse.
-
-    ``mallopt(M_MMAP_MAX, 0)`` (no per-allocation ``mmap``) and ``mallopt(M_TRIM_THRESHOLD, -1)``
-    (never give the heap top back to the OS, per ``man mallopt``): a fusion process then reuses
-    the pages of the previous layer's output instead of faulting in zeroed pages for every
-    tensor. The price: the process keeps its peak memory (~2 GB for a 768x576 Res2NetFuse pair)
-    until it exits. Process-wide and idempotent; ``False`` (nothing done) where the C library is
-    not glibc.
-    """
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_max = -1, -4  # <malloc.h>
-    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, -1))
 
 
 def load_model(name: ModelName, checkpoint: str | None = None, device: str = "auto") -> torch.nn.Module:

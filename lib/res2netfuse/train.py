@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from .io import PathLike, load_gray_uint8
 from .model import ModelConfig, Res2NetFuse, save_checkpoint
-from .runtime import resolve_device, seed_everything
+from .runtime import resolve_device, retain_freed_memory, seed_everything
 
 StructuralLoss = Literal["ssim", "ms_ssim"]
 Resample = Literal["bilinear", "nearest"]
@@ -104,6 +104,7 @@ def reconstruction_loss(output: torch.Tensor, target: torch.Tensor,
 def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     """Train a fresh :class:`Res2NetFuse` on one image; log all three losses every iteration."""
     seed_everything(config.seed)
+    retain_freed_memory()
     device = resolve_device(config.device)
     fmt = torch.channels_last if config.channels_last else torch.contiguous_format
     target = prepare_training_image(config.image, config.size, config.resample)
