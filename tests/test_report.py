@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,6 +22,8 @@ def test_markdown_marks_and_formats_mixed_columns() -> None:
     md = to_markdown(df, "Caption.", rank_marks(df, ["v"]))
     assert md.startswith("Caption.")
     assert "**0.12346**" in md and "_0.00001_" in md and "1e-05" not in md
+    f32 = pd.DataFrame({"v": np.array([0.9956, 0.00001], dtype=np.float32)})
+    assert "0.99560" in to_markdown(f32, "c") and "0.00001" in to_markdown(f32, "c")
 
 
 def test_save_table_writes_csv_and_markdown(tmp_path) -> None:

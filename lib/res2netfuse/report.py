@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 RANK_MARKS = (("**", "**"), ("_", "_"), ("<u>", "</u>"))  # best bold, second italic, third underlined
@@ -38,8 +39,8 @@ def rank_marks(df: pd.DataFrame, columns: Iterable[str], higher_is_better: bool 
 
 
 def _format_cell(value: object, floatfmt: str) -> object:
-    """Floats (also inside mixed-type columns) with ``floatfmt``; missing values as an em dash."""
-    if isinstance(value, float):
+    """Floats (numpy ones too, also inside mixed-type columns) with ``floatfmt``; NaN as an em dash."""
+    if isinstance(value, (float, np.floating)):
         return "—" if value != value else format(value, floatfmt)
     return value
 
