@@ -57,7 +57,10 @@ def to_markdown(df: pd.DataFrame, caption: str, ranks: pd.DataFrame | None = Non
                     opening, closing = RANK_MARKS[r - 1]
                     shown.at[idx, col] = f"{opening}{shown.at[idx, col]}{closing}"
     legend = "\n\nMarks per column: **best**, _second_, <u>third</u>." if ranks is not None else ""
-    return f"{caption}\n\n{shown.to_markdown(index=False)}{legend}\n"
+    # disable_numparse: keep the formatted strings (tabulate would re-format them as numbers)
+    align = ["right" if pd.api.types.is_numeric_dtype(df[c]) else "left" for c in df.columns]
+    table = shown.to_markdown(index=False, disable_numparse=True, colalign=align)
+    return f"{caption}\n\n{table}{legend}\n"
 
 
 def save_table(df: pd.DataFrame, out_dir: str | os.PathLike[str], stem: str, caption: str,
