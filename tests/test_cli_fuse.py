@@ -6,19 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from res2netfuse import io, pipeline
 from res2netfuse.cli import main
-from res2netfuse.model import Res2NetFuse, save_checkpoint
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("ckpt") / "checkpoint.pt"
-    save_checkpoint(Res2NetFuse(), str(path))
-    return str(path)
 
 
 @pytest.fixture()

@@ -11,15 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from res2netfuse import io, pipeline, runtime
-from res2netfuse.model import Res2NetFuse, save_checkpoint
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> str:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("ckpt") / "checkpoint.pt"
-    save_checkpoint(Res2NetFuse(), str(path))
-    return str(path)
 
 
 @pytest.fixture(scope="module")
