@@ -143,8 +143,10 @@ def wait_for(driver: object, condition: str, timeout: float, what: str) -> objec
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; page text:\n{text[-3000:]}")
 
 
-def element_pixels(element: object) -> np.ndarray:
-    return np.asarray(Image.open(bytes_io.BytesIO(element.screenshot_as_png)).convert("L"), dtype=np.int16)
+def element_pixels(element: object, size: tuple[int, int] = (160, 120)) -> np.ndarray:
+    """The element's on-screen pixels, resampled to ``size`` (the layout may shift by a few px)."""
+    shot = Image.open(bytes_io.BytesIO(element.screenshot_as_png)).convert("L")
+    return np.asarray(shot.resize(size, Image.Resampling.BILINEAR), dtype=np.int16)
 
 
 STATUS = "document.querySelector('.explorer-status .widget-html-content')"
