@@ -5,7 +5,7 @@ tested without a browser:
 
 * :class:`FusionEngine` encodes a pair once per (model, pair) -- the encoder features are kept in
   an LRU cache -- so a change of strategy or parameter only re-runs the fusion layer and the
-  decoder (``pipeline.encode_pair`` / ``fusion.fuse_features`` / ``pipeline.decode_features``);
+  decoder (``pipeline.encode_pair`` once per pair, then ``pipeline.fuse_encoded``);
   fused results and metric values are cached per (model, pair, strategy, parameters) as well.
 * :func:`render` maps a :class:`ViewState` to a :class:`View`: the fused image (optionally split
   with or blended towards the reference strategy or a source), the two weight maps as heat maps
@@ -46,9 +46,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from . import io, report
-from .fusion import STRATEGIES, fuse_features, resolve
+from .fusion import STRATEGIES, resolve
 from .metrics import PAPER_METRICS, evaluate
-from .pipeline import DEFAULT_CHECKPOINTS, ModelName, decode_features, encode_pair, load_model
+from .pipeline import DEFAULT_CHECKPOINTS, ModelName, encode_pair, fuse_encoded, load_model
 
 Compare = Literal["none", "reference", "a", "b"]
 SplitMode = Literal["split", "blend"]
@@ -236,10 +236,8 @@ class FusionEngine:
             return replace(hit, seconds=0.0, features_cached=True)
         start = time.perf_counter()
         (phi_a, phi_b), cached = self.features(pair)
-        with torch.inference_mode():
-            fused, w_a, w_b = fuse_features(settings.strategy, phi_a, phi_b, **settings.kwargs)
-        image = io.to_uint8(decode_features(self.model, fused), self.mapping)
-        result = Fused(image, _plane(w_a), _plane(w_b), time.perf_counter() - start, cached)
+        out = fuse_encoded(self.model, phi_a, phi_b, settings.strategy, self.mapping, **settings.kwargs)
+        result = Fused(out.image, out.weight_a, out.weight_b, time.perf_counter() - start, cached)
         self._fused.put(key, result)
         return result
 
@@ -251,11 +249,6 @@ class FusionEngine:
             hit = evaluate(pair.a, pair.b, self.fuse(pair, settings).image, metrics=(name,))[name]
             self._metrics.put(key, hit)
         return hit
-
-
-def _plane(w: torch.Tensor) -> np.ndarray:
-    """The ``H x W`` float32 plane of an ``N x 1 x H x W`` weight tensor (first item)."""
-    return w[0, 0].float().cpu().numpy()
 
 
 def load_explorer_model(name: ModelName, checkpoint: str | None = None,
