@@ -1,0 +1,124 @@
+"""One registry of the image sets the artifact uses: where they are, how they pair, which are colour.
+
+Fusion sets hold two folders of same-stem source images (``a`` = infrared or CT, ``b`` = visible
+or MRI); the notebooks, the explorer and the CLI all look them up here instead of writing paths:
+
+========== ===================================== ============================================
+name       folders (under ``data/``)             what
+========== ===================================== ============================================
+tno21      fusion/tno21/{ir,vi}, stems 01-20     the paper's 20 test pairs (Tables II, IV,
+                                                 Fig. 5): Li & Wu's 21 TNO pairs, k = 1..20
+tno        fusion/tno/{ir,vi}                    42 TNO pairs (extended evaluation, 9 peers)
+roadscene  fusion/roadscene/{ir,vi}              50 pairs, visible images in colour
+mri_ct     fusion/mri_ct/{ct,mri}                21 medical pairs (CT first, MRI second)
+========== ===================================== ============================================
+
+A colour visible image is fused through its luminance (full-range YCbCr ``Y``) and keeps its
+chroma (:func:`res2netfuse.pipeline.load_sources`). Paths are relative to the data root, by
+default ``<repository>/data`` (see :func:`data_root`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import io
+from .report import project_root
+
+
+@dataclass(frozen=True)
+class PairSet:
+    """Registered source pairs: two folders of same-stem images, optionally restricted to ``stems``."""
+
+    name: str
+    title: str
+    folder_a: str
+    folder_b: str
+    label_a: str = "IR"
+    label_b: str = "VI"
+    colour: bool = False  # visible images are RGB: fused through their luminance
+    stems: tuple[str, ...] | None = None  # None: every stem present in both folders
+    peers: str | None = None  # published methods' outputs, <peers>/<Method>/<stem>.png
+
+    def folders(self, root: io.PathLike | None = None) -> tuple[Path, Path]:
+        """The two source folders under the data root ``root``."""
+        base = Path(root) if root is not None else data_root()
+        return base / self.folder_a, base / self.folder_b
+
+    def pairs(self, root: io.PathLike | None = None) -> list[tuple[str, tuple[Path, Path]]]:
+        """``[(stem, (path_a, path_b)), ...]`` sorted by stem; missing files raise ``ImageError``."""
+        folder_a, folder_b = self.folders(root)
+        paired = {stem: (a, b) for stem, (a, b) in io.paired_files(folder_a, folder_b)}
+        if self.stems is None:
+            return sorted(paired.items())
+        missing = [s for s in self.stems if s not in paired]
+        if missing:
+            raise io.ImageError(folder_a, f"has no pair for {', '.join(missing)} (data set {self.name})")
+        return [(s, paired[s]) for s in self.stems]
+
+    def peer_folders(self, root: io.PathLike | None = None) -> dict[str, Path]:
+        """Method name -> folder of that method's published outputs (empty when there are none)."""
+        if self.peers is None:
+            return {}
+        folder = (Path(root) if root is not None else data_root()) / self.peers
+        return {d.name: d for d in sorted(folder.iterdir()) if d.is_dir()} if folder.is_dir() else {}
+
+
+PAIR_SETS: dict[str, PairSet] = {s.name: s for s in (
+    PairSet("tno21", "TNO, the paper's 20 pairs", "fusion/tno21/ir", "fusion/tno21/vi",
+            stems=tuple(f"{k:02d}" for k in range(1, 21)), peers="peers/tno21"),
+    PairSet("tno", "TNO, 42 pairs", "fusion/tno/ir", "fusion/tno/vi", peers="peers/tno"),
+    PairSet("roadscene", "RoadScene, 50 pairs", "fusion/roadscene/ir", "fusion/roadscene/vi", colour=True),
+    PairSet("mri_ct", "MRI-CT, 21 pairs", "fusion/mri_ct/ct", "fusion/mri_ct/mri", "CT", "MRI"),
+)}
+
+
+def data_root() -> Path:
+    """``$RES2NETFUSE_DATA`` if set, else ``<repository root>/data``."""
+    env = os.environ.get("RES2NETFUSE_DATA")
+    return Path(env) if env else project_root() / "data"
+
+
+def pair_set(name: str) -> PairSet:
+    """The registered :class:`PairSet` ``name`` (``ValueError`` naming the choices otherwise)."""
+    if name not in PAIR_SETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(PAIR_SETS)}")
+    return PAIR_SETS[name]
+
+
+def tno21_twins(root: io.PathLike | None = None) -> dict[str, str]:
+    """tno21 stem -> the stem of the pixel-identical pair in ``tno`` (``fusion/tno21/pairs.csv``).
+
+    Only the paper's pairs (01-20) that have a twin are listed (15 of them).
+    """
+    table = pd.read_csv((Path(root) if root is not None else data_root()) / "fusion/tno21/pairs.csv",
+                        dtype=str, keep_default_na=False)
+    paper = set(PAIR_SETS["tno21"].stems or ())
+    return {r.pair: r.tno42_pair for r in table.itertuples() if r.tno42_pair and r.pair in paper}
+
+
+COCO_FOLDER = "train/coco"  # 100 MS-COCO train2014 images, 224x224 gray, file name = COCO id
+PAPER_TRAINING_IMAGE = "train/coco/000000000086.png"  # the authors' train script's image
+
+
+def coco_ids(root: io.PathLike | None = None) -> list[str]:
+    """Sorted COCO ids (file stems) of the images in ``train/coco``."""
+    return sorted(io.list_images((Path(root) if root is not None else data_root()) / COCO_FOLDER))
+
+
+def seeded_choice(names: list[str] | tuple[str, ...], n: int, seed: int) -> list[str]:
+    """``n`` distinct names drawn from ``sorted(names)`` with ``numpy.random.default_rng(seed)``, sorted.
+
+    How the listed image choices in ``params.yaml`` were made (a test re-draws them).
+    """
+    import numpy as np
+
+    pool = sorted(names)
+    if not 0 <= n <= len(pool):
+        raise ValueError(f"cannot choose {n} of {len(pool)} names")
+    picked = np.random.default_rng(seed).choice(len(pool), size=n, replace=False)
+    return sorted(pool[i] for i in picked)
