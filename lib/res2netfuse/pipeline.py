@@ -159,13 +159,20 @@ def load_sources(ir_path: io.PathLike, vi_path: io.PathLike) -> Sources:
     return Sources(ir, np.ascontiguousarray(ycc[..., 0]), ycc)
 
 
-def save_fused(out_path: io.PathLike, image: np.ndarray, sources: Sources) -> Path:
-    """Write a fused ``uint8`` luminance atomically; with a colour visible image, merged with its chroma."""
+def colourise(image: np.ndarray, sources: Sources) -> np.ndarray:
+    """The fused ``uint8`` luminance as it is shown and written: with a colour visible image, merged
+    with its chroma (``Y`` = the fused image, ``Cb``/``Cr`` of the visible image) to RGB ``uint8``;
+    for gray sources, ``image`` itself."""
     if sources.visible_ycbcr is None:
-        return io.save_image(out_path, image)
+        return image
     ycc = sources.visible_ycbcr.copy()
     ycc[..., 0] = image.astype(np.float32) / 255.0
-    return io.save_image(out_path, np.round(io.ycbcr_to_rgb(ycc) * 255.0).astype(np.uint8))
+    return np.round(io.ycbcr_to_rgb(ycc) * 255.0).astype(np.uint8)
+
+
+def save_fused(out_path: io.PathLike, image: np.ndarray, sources: Sources) -> Path:
+    """Write a fused ``uint8`` luminance atomically, in colour for a colour visible image (:func:`colourise`)."""
+    return io.save_image(out_path, colourise(image, sources))
 
 
 def fuse_files(model: FusionModel, ir_path: io.PathLike, vi_path: io.PathLike, out_path: io.PathLike,
