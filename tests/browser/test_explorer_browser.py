@@ -2,7 +2,9 @@
 
 Each starts its server on 127.0.0.1 with a free port (JupyterLab: opens the notebook and runs all
 cells), switches the fusion strategy in the ``<select>`` like a user, and checks that the fused
-image really changed (pixels of the element's screenshot, not only its URL). Prints the
+image really changed (pixels of the element's screenshot, not only its URL). In Voila it then
+picks a RoadScene pair and checks that source B and the fused image arrive in colour (the decoded
+image behind the ``<img>``, whose channels differ). Prints the
 in-browser latency from the change to the new image and saves full-page screenshots
 (``results/explorer/screenshot.png`` for Voila, ``screenshot_jupyterlab.png`` beside it;
 ``EXPLORER_SCREENSHOT`` changes the path).
@@ -15,6 +17,7 @@ Run it with ``tests/browser/run_browser_test.sh``.
 
 from __future__ import annotations
 
+import base64
 import io as bytes_io
 import os
 import shutil
@@ -36,6 +39,9 @@ import pytest
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 from PIL import Image
+
+from res2netfuse.datasets import pair_set
+from res2netfuse.explorer import dataset_options
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "06_explore_fusion_strategies.ipynb"
@@ -180,6 +186,41 @@ def switch_strategy(driver: object, frontend: str) -> None:
     assert before.shape == after.shape and np.abs(after - before).mean() > 1.0, "the fused image did not change"
 
 
+def shown_image(driver: object, css: str) -> np.ndarray:
+    """The picture an ``<img>`` shows, decoded from its blob URL: exact pixels, whatever the layout."""
+    data_url = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1], reader = new FileReader();
+        reader.onload = () => done(reader.result);
+        fetch(document.querySelector(arguments[0]).src).then(r => r.blob()).then(b => reader.readAsDataURL(b));""",
+                                           css)
+    return np.asarray(Image.open(bytes_io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"))
+
+
+def colour_share(rgb: np.ndarray) -> float:
+    """Share of pixels whose channels differ by more than 2 levels (gray: 0; the cyan zoom box adds < 2 %)."""
+    return float((np.ptp(rgb.astype(np.int16), axis=-1) > 2).mean())
+
+
+def switch_to_colour_pair(driver: object) -> None:
+    """Pick RoadScene in the data set <select>; source B and the fused image must turn to colour."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    assert colour_share(shown_image(driver, "img.explorer-fused")) < 0.05, "the gray pair is shown in colour"
+    label = dict((value, text) for text, value in dataset_options())["roadscene"]
+    first = pair_set("roadscene").pairs()[0][0]
+    views = {view: f"img.explorer-{view}" for view in ("b", "fused")}
+    old = {view: driver.find_element(By.CSS_SELECTOR, css).get_attribute("src") for view, css in views.items()}
+    Select(driver.find_element(By.CSS_SELECTOR, ".explorer-dataset select")).select_by_visible_text(label)
+    wait_for(driver, f"{STATUS}.innerText.includes('\u2713') && {STATUS}.innerText.includes('on roadscene/{first}')",
+             120, "the RoadScene pair's fused image")
+    for view, css in views.items():  # each image widget applies its new value on its own (asynchronous) schedule
+        wait_for(driver, f"document.querySelector('{css}').src !== {old[view]!r}", 30, f"the new image of {view!r}")
+        share = colour_share(shown_image(driver, css))
+        print(f"RoadScene {first}: {share:.0%} of the pixels of view {view!r} are coloured")
+        assert share > 0.3, f"view {view!r} of the RoadScene pair is not in colour ({share:.1%} coloured pixels)"
+
+
 def screenshot(driver: object, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     height = driver.execute_script("return Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight));")
@@ -188,7 +229,7 @@ def screenshot(driver: object, path: Path) -> None:
     print(f"screenshot: {path}")
 
 
-def test_strategy_switch_in_voila(voila_url: str, browser: object) -> None:
+def test_strategy_switch_and_colour_pair_in_voila(voila_url: str, browser: object) -> None:
     from selenium.webdriver.common.by import By
 
     browser.get(voila_url)
@@ -196,6 +237,7 @@ def test_strategy_switch_in_voila(voila_url: str, browser: object) -> None:
     wait_for(browser, f"{TABLE}.innerText.includes('MS_SSIM') && !{TABLE}.innerText.includes('\u2026')",
              PAGE_TIMEOUT, "the metrics table")
     assert "delta" in browser.find_element(By.CSS_SELECTOR, ".explorer-metrics").text
+    switch_to_colour_pair(browser)
     screenshot(browser, SCREENSHOT)
 
 
