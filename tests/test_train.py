@@ -1,4 +1,4 @@
-"""Single-image training: loss terms on known inputs, descent, determinism, bad input."""
+"""Training: loss terms on known inputs, descent, determinism, many-image order, bad input."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from skimage.metrics import structural_similarity
 from res2netfuse.io import ImageError, load_gray
 from res2netfuse.model import load_checkpoint
 from res2netfuse.train import (TrainConfig, prepare_training_image, reconstruction_loss, save_training,
-                               stabilisation_iteration, train)
+                               stabilisation_iteration, train, training_images, visiting_order)
 
 
 def test_identical_images_give_zero_loss() -> None:
@@ -107,3 +107,48 @@ def test_stabilisation_iteration_on_synthetic_curves() -> None:
     assert stabilisation_iteration(np.ones(10)) == 1
     noisy = curve + np.random.default_rng(0).normal(0, 0.002, t.size)
     assert abs(stabilisation_iteration(noisy) - 150) < 15
+
+
+def _folder(tmp_path: Path, n: int) -> Path:
+    folder = tmp_path / "pool"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for i in range(n):
+        Image.fromarray((rng.random((24, 24)) * 255).astype(np.uint8)).save(folder / f"{i:02d}.png")
+    return folder
+
+
+def test_a_folder_trains_on_its_images_minus_the_excluded_ones(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, 4)
+    config = small(image=str(folder), exclude=["01", "03"])
+    assert [p.name for p in training_images(config)] == ["00.png", "02.png"]
+    assert [p.name for p in training_images(small(image=str(folder)))] == ["00.png", "01.png", "02.png", "03.png"]
+    with pytest.raises(ImageError, match="has no image 07 to exclude"):
+        training_images(small(image=str(folder), exclude=["07"]))
+    with pytest.raises(ValueError, match="'exclude' applies to a folder"):
+        training_images(small(image=str(folder / "00.png"), exclude=["01"]))
+
+
+def test_every_image_is_visited_once_per_pass_in_a_seeded_order() -> None:
+    order = visiting_order(5, 12, seed=2)
+    assert len(order) == 12 and sorted(order[:5]) == list(range(5)) and sorted(order[5:10]) == list(range(5))
+    assert np.array_equal(order, visiting_order(5, 12, seed=2))
+    assert not np.array_equal(order, visiting_order(5, 12, seed=3))
+    passes = visiting_order(5, 50, seed=2).reshape(10, 5)
+    assert len({tuple(p) for p in passes}) > 1, "the order is reshuffled after every pass"
+    assert np.array_equal(visiting_order(1, 4, seed=9), np.zeros(4))
+
+
+def test_many_image_training_runs_and_differs_from_single_image(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, 3)
+    many = train(small(image=str(folder), size=24, iterations=6), progress=False)
+    one = train(small(image=str(folder / "00.png"), size=24, iterations=6), progress=False)
+    assert len(many.losses) == 6
+    assert not np.allclose(many.losses.total, one.losses.total)
+
+
+def test_config_from_params_sections_refuses_unknown_settings() -> None:
+    config = TrainConfig.from_params({"iterations": 7, "exclude": ["a"]}, {"kernel": "per_group"})
+    assert config.iterations == 7 and config.exclude == ("a",) and config.model.kernel == "per_group"
+    with pytest.raises(ValueError, match="unknown training setting.*iteration"):
+        TrainConfig.from_params({"iteration": 7})

@@ -29,9 +29,9 @@ from PIL import Image
 from pytorch_msssim import ssim as _ssim
 from skimage.transform import resize
 from torch import nn
-from tqdm.auto import tqdm
 
 from .io import Mapping, to_uint8
+from .progress import bar as progress_bar
 
 SSIM_WINDOW = 11  # px; pytorch_msssim's default Gaussian window (sigma 1.5)
 
@@ -78,7 +78,7 @@ def reconstruct_all(models: dict[str, nn.Module], images: dict[str, np.ndarray],
                     warmup: bool = True) -> dict[str, dict[str, Reconstruction]]:
     """:func:`reconstruct` every image with every model: ``{model: {image: Reconstruction}}``.
 
-    Models take turns on each image (tqdm progress over images), so that a change of machine load
+    Models take turns on each image (a progress bar over images), so that a change of machine load
     during the run affects all models alike; with ``warmup``, each model first runs once untimed.
     """
     if warmup and images:
@@ -86,10 +86,22 @@ def reconstruct_all(models: dict[str, nn.Module], images: dict[str, np.ndarray],
         for model in models.values():
             reconstruct(model, first, device)
     results: dict[str, dict[str, Reconstruction]] = {name: {} for name in models}
-    for img_name, img in tqdm(images.items(), desc="reconstruct", unit="img"):
+    for img_name, img in progress_bar(images.items(), desc="reconstruct", unit="img"):
         for name, model in models.items():
             results[name][img_name] = reconstruct(model, img, device)
     return results
+
+
+def score_reconstructions(results: dict[str, dict[str, Reconstruction]], originals: dict[str, np.ndarray],
+                          mapping: Mapping = "minmax") -> pd.DataFrame:
+    """Per (image, model): Table III's :func:`scores` of the ``mapping``-mapped 8-bit output, its run time
+    and the value ranges of output and original (columns ``image, model, MSE, SSIM, PSNR, seconds, ...``)."""
+    return pd.DataFrame([
+        {"image": img, "model": name, **scores(originals[img], mapped(r.output, mapping)), "seconds": r.seconds,
+         "output_min": float(r.output.min()), "output_max": float(r.output.max()),
+         "original_min": float(originals[img].min()), "original_max": float(originals[img].max())}
+        for name, rs in results.items() for img, r in rs.items()
+    ])
 
 
 def mse(reference: np.ndarray, test: np.ndarray) -> float:

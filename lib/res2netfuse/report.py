@@ -6,6 +6,7 @@ look the same across the artifact.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Iterable
@@ -80,4 +81,28 @@ def save_figure(fig, out_dir: str | os.PathLike[str], stem: str, dpi: int = 150)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stem}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def _plain(value: object) -> object:
+    """JSON-ready copy of ``value``: numpy scalars/arrays to Python numbers/lists, paths to strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def save_summary(out_dir: str | os.PathLike[str], values: dict[str, object]) -> Path:
+    """Write ``summary.json`` (the stage's headline numbers, listed as DVC metrics) into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "summary.json"
+    path.write_text(json.dumps(_plain(values), indent=2) + "\n")
     return path

@@ -12,14 +12,19 @@ selects that (``pytorch_msssim.ms_ssim``; it needs images of at least 161 x 161 
 The paper trains on one 256 x 256 gray natural image, batch 1, 2000 iterations, Adam with
 learning rate 5e-4. The image is centre-cropped to a square and resized with PIL
 (``bilinear``, antialiased, default; ``nearest`` as in the authors' code).
+
+Many-image training (the stand-in for the paper's Res2NetFuse_80000) uses the same recipe with
+only the data changed: ``image`` names a folder, every image of it (minus ``exclude``) is
+prepared the same way, and iteration ``t`` trains on one of them (batch 1), visiting them in a
+seeded random order that is reshuffled after every pass.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -27,10 +32,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from pytorch_msssim import ms_ssim, ssim
-from tqdm.auto import tqdm
 
-from .io import PathLike, load_gray_uint8
+from .io import ImageError, PathLike, list_images, load_gray_uint8
 from .model import ModelConfig, Res2NetFuse, save_checkpoint
+from .progress import bar as progress_bar
 from .runtime import resolve_device, retain_freed_memory, seed_everything
 
 StructuralLoss = Literal["ssim", "ms_ssim"]
@@ -40,9 +45,14 @@ MS_SSIM_MIN_SIZE = 161  # pytorch_msssim: (win_size - 1) * 2**4 + 1 for 5 scales
 
 @dataclass
 class TrainConfig:
-    """Every knob of single-image training (mirrors ``params.yaml: train``)."""
+    """Every knob of training: ``params.yaml: train`` field by field, and ``res2netfuse train``'s options.
 
-    image: str = "data/train/camera.png"
+    ``image`` is one image file (the paper's single-image training) or a folder of images
+    (many-image training, with the file stems in ``exclude`` left out).
+    """
+
+    image: str = "data/train/coco/000000000086.png"
+    exclude: tuple[str, ...] = ()
     size: int = 256
     resample: Resample = "bilinear"
     iterations: int = 2000
@@ -56,6 +66,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):
             self.model = ModelConfig(**self.model)
+        self.exclude = tuple(str(stem) for stem in self.exclude)
         if self.structural_loss not in ("ssim", "ms_ssim"):
             raise ValueError(f"structural_loss must be 'ssim' or 'ms_ssim', got {self.structural_loss!r}")
         if self.resample not in ("bilinear", "nearest"):
@@ -64,6 +75,15 @@ class TrainConfig:
             raise ValueError(f"need iterations >= 1 and size >= 11 (SSIM window), got {self.iterations}, {self.size}")
         if self.structural_loss == "ms_ssim" and self.size < MS_SSIM_MIN_SIZE:
             raise ValueError(f"structural_loss='ms_ssim' needs size >= {MS_SSIM_MIN_SIZE}, got {self.size}")
+
+    @classmethod
+    def from_params(cls, train: dict[str, Any], model: dict[str, Any] | None = None) -> TrainConfig:
+        """The config of ``params.yaml``'s ``train`` (and ``model``) sections; unknown keys are refused."""
+        known = {f.name for f in fields(cls)} - {"model"}
+        unknown = sorted(set(train) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**train, model=ModelConfig(**(model or {})))
 
 
 @dataclass
@@ -78,6 +98,23 @@ class TrainResult:
     @property
     def seconds_per_iteration(self) -> float:
         return self.seconds / max(len(self.losses), 1)
+
+
+def training_images(config: TrainConfig) -> list[Path]:
+    """The image files ``config`` trains on: ``[image]``, or the folder's images minus ``exclude``."""
+    path = Path(config.image)
+    if not path.is_dir():
+        if config.exclude:
+            raise ValueError(f"{path}: 'exclude' applies to a folder of training images, not to one file")
+        return [path]
+    images = list_images(path)
+    unknown = sorted(set(config.exclude) - set(images))
+    if unknown:
+        raise ImageError(path, f"has no image {', '.join(unknown[:5])} to exclude")
+    kept = [p for stem, p in images.items() if stem not in set(config.exclude)]
+    if not kept:
+        raise ImageError(path, "has no training image left after 'exclude'")
+    return kept
 
 
 def prepare_training_image(path: PathLike, size: int, resample: Resample = "bilinear") -> torch.Tensor:
@@ -107,22 +144,24 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     retain_freed_memory()
     device = resolve_device(config.device)
     fmt = torch.channels_last if config.channels_last else torch.contiguous_format
-    target = prepare_training_image(config.image, config.size, config.resample)
-    target = target.to(device).contiguous(memory_format=fmt)
+    images = torch.cat([prepare_training_image(p, config.size, config.resample) for p in training_images(config)])
+    images = images.to(device).contiguous(memory_format=fmt)
+    order = visiting_order(len(images), config.iterations, config.seed)
     model = Res2NetFuse(config.model).to(device).to(memory_format=fmt).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
 
     log = np.zeros((config.iterations, 3), dtype=np.float64)
     start = time.perf_counter()
-    bar = tqdm(range(config.iterations), desc="train", unit="it", disable=not progress)
+    bar = progress_bar(range(config.iterations), desc="train", unit="it", disable=not progress)
     for it in bar:
+        target = images[order[it]:order[it] + 1]
         optimizer.zero_grad(set_to_none=True)
         total, pixel, structural = reconstruction_loss(model(target), target, config.structural_loss)
         total.backward()
         optimizer.step()
         log[it] = (pixel.item(), structural.item(), total.item())
         if it % 50 == 0 or it == config.iterations - 1:
-            bar.set_postfix(loss=f"{log[it, 2]:.4f}")
+            bar.set_postfix(loss=f"{log[it, 2]:.4f}", refresh=False)
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
@@ -131,6 +170,18 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     losses.insert(0, "iteration", np.arange(1, config.iterations + 1))
     model = model.to("cpu").to(memory_format=torch.contiguous_format).eval()
     return TrainResult(model=model, losses=losses, seconds=seconds, device=str(device))
+
+
+def visiting_order(n_images: int, iterations: int, seed: int) -> np.ndarray:
+    """Index of the image trained on at each iteration: seeded random passes over ``n_images``.
+
+    One image: always 0 (no random numbers drawn, so single-image training is unchanged).
+    """
+    if n_images == 1:
+        return np.zeros(iterations, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    passes = -(-iterations // n_images)
+    return np.concatenate([rng.permutation(n_images) for _ in range(passes)])[:iterations]
 
 
 def stabilisation_iteration(total: pd.Series | np.ndarray, tolerance: float = 0.05, window: int = 25) -> int:
