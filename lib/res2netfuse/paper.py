@@ -8,9 +8,12 @@ a parameter.
 Table II and Table IV share their rows for DenseFuse, MSDNet and Res2NetFuse_1; both average
 the same 20 fused TNO images (``datasets.PAIR_SETS["tno21"]``). Column ``MS_SSIM`` is the
 paper's name for MEF-SSIM (Ma et al. 2015). Table III averages 20 reconstructed MS-COCO images.
+:data:`CLAIMS` lists the statements the claims study (notebook 07) tests, with their sections.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -82,3 +85,34 @@ def fusion_row(method: str, strategy: str = "") -> pd.Series:
         known = ", ".join(f"{m}/{s}" if s else m for m, s in zip(t.method, t.strategy))
         raise KeyError(f"the paper has no fusion row {method!r} strategy {strategy!r}; rows: {known}")
     return hit.iloc[0][list(FUSION_METRICS)].astype(float)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statement of the paper the claims study tests: where it is made and its words."""
+
+    id: str
+    section: str
+    text: str
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("stabilises_200", "Sec. IV-A, Fig. 4", "the training model stabilizes after 200 iterations"),
+    Claim("recon_comparable_many", "Sec. IV-B1, Table III", "In contrast to Res2NetFuseRecon_80000, the model "
+          "trained on a single image attains both acceptable and comparable reconstruction performance"),
+    Claim("recon_comparable_densefuse", "Sec. III-B / IV-B1, Table III", "our model’s reconstruction proficiency "
+          "was comparable to that of DenseFuse [...] trained with 80,000 images"),
+    Claim("fusion_similar_many", "Sec. IV-B2, Table II", "Comparing with Res2NetFuse_80,000, we observe similar "
+          "metric values, indicating acceptable fusion performance for Res2NetFuse_1"),
+    Claim("best_qabf_fmiw_scd", "Sec. IV-B3, Table IV", "Res2NetFuse exhibits advantages in these fusion "
+          "evaluation metrics (best Q_abf, FMI_w and SCD in Table IV)"),
+    Claim("beats_densefuse", "Abstract, Table IV", "surpassing existing techniques: Res2NetFuse_1 scores higher "
+          "than DenseFuse on Q_abf, FMI_w and SCD"),
+    Claim("mean_vs_l1", "Sec. IV-B2, Table II", "mean strategy above l1 on SSIM_a, FMI_dct, SCD, MS_SSIM; "
+          "l1 above mean on Q_abf, FMI_w (the orderings of Table II)"),
+    Claim("single_natural_image", "Sec. III-B, Conclusion", "training the network for image fusion can be "
+          "effectively accomplished using just a single natural image"),
+    Claim("training_time", "Sec. III-B, IV-B1", "this training strategy significantly reduces the training time"),
+    Claim("beats_msdnet", "Sec. IV-B2", "while MSDNet outperforms Res2NetFuse in reconstruction, Res2NetFuse "
+          "achieves superior fusion results under the same strategy"),
+)

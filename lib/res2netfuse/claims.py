@@ -1,0 +1,73 @@
+"""Verdicts on the paper's claims from paired comparisons and the spread over training runs.
+
+Every between-method claim is judged on a row of :func:`res2netfuse.stats.compare` (mean difference
+``first - second`` over the test images, its bootstrap CI and Holm-corrected Wilcoxon p) and on the
+*spread* of the same metric over Res2NetFuse_1 models trained on different single images (range of
+their means): a difference smaller than what the choice of the one training image changes is not a
+finding. With significance level ``alpha``:
+
+``higher`` ("first scores higher than second", all metrics here are higher-is-better)
+    supported      -- significant (p_holm < alpha, CI above 0) and larger than the spread;
+    inconclusive   -- significant but not larger than the spread;
+    not supported  -- no significant difference, or significant in the other direction.
+``similar`` ("first is comparable to second")
+    supported      -- |difference| not larger than the spread (as close as two single-image models);
+    not supported  -- significant and larger than the spread;
+    inconclusive   -- larger than the spread but not significant.
+
+A claim with several parts (metrics, strategies) is supported when every part is, not supported
+when any part is not, and inconclusive otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import pandas as pd
+
+Verdict = Literal["supported", "not supported", "inconclusive", "not testable here"]
+Kind = Literal["higher", "similar"]
+ALPHA = 0.05
+
+
+def judge(row: Mapping[str, Any], spread: float, kind: Kind, alpha: float = ALPHA) -> Verdict:
+    """The verdict on one comparison row (``difference, ci_low, ci_high, p_holm``) against ``spread``."""
+    significant = row["p_holm"] < alpha and (row["ci_low"] > 0 or row["ci_high"] < 0)
+    beyond = abs(row["difference"]) > spread
+    if kind == "higher":
+        if significant and row["difference"] > 0:
+            return "supported" if beyond else "inconclusive"
+        return "not supported"
+    if kind == "similar":
+        if not beyond:
+            return "supported"
+        return "not supported" if significant else "inconclusive"
+    raise ValueError(f"unknown claim kind {kind!r}; expected 'higher' or 'similar'")
+
+
+def combine(verdicts: Iterable[Verdict]) -> Verdict:
+    """One verdict for a claim made of several parts (see the module docstring)."""
+    parts = list(verdicts)
+    if not parts:
+        raise ValueError("no parts to combine")
+    if all(v == "supported" for v in parts):
+        return "supported"
+    if any(v == "not supported" for v in parts):
+        return "not supported"
+    return "inconclusive"
+
+
+def judged(comparison: pd.DataFrame, spreads: Mapping[str, float], kind: Kind, alpha: float = ALPHA) -> pd.DataFrame:
+    """``comparison`` (rows of ``stats.compare``) with columns ``spread`` and ``verdict`` added."""
+    out = comparison.copy()
+    out["spread"] = [spreads[m] for m in out.metric]
+    out["verdict"] = [judge(r, s, kind, alpha) for r, s in zip(out.to_dict("records"), out.spread)]
+    return out
+
+
+def evidence(comparison: pd.DataFrame, label: str = "") -> str:
+    """A compact text of judged comparison rows: ``metric: Δ +0.0123 [+0.0050, +0.0190], p_holm 0.003, spread 0.010``."""
+    parts = [f"{r.metric}: Δ {r.difference:+.4g} [{r.ci_low:+.4g}, {r.ci_high:+.4g}], p_holm {r.p_holm:.2g}, "
+             f"spread {r.spread:.3g} → {r.verdict}" for r in comparison.itertuples()]
+    return (f"{label}: " if label else "") + "; ".join(parts)
