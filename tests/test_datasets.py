@@ -75,3 +75,17 @@ def test_seeded_choice_is_deterministic_and_checked() -> None:
     assert datasets.seeded_choice(names, 5, 1) != datasets.seeded_choice(names, 5, 2)
     with pytest.raises(ValueError, match="cannot choose 31 of 30"):
         datasets.seeded_choice(names, 31, 0)
+
+
+def test_noise_image_is_seeded_uniform_noise(tmp_path: Path) -> None:
+    a = datasets.noise_image(64, seed=3)
+    assert a.shape == (64, 64) and a.dtype == np.uint8
+    assert np.array_equal(a, datasets.noise_image(64, seed=3)) and not np.array_equal(a, datasets.noise_image(64, 4))
+    counts = np.bincount(datasets.noise_image(256, 0).ravel(), minlength=256)
+    assert counts.min() > 150 and counts.max() < 370  # 256 expected per level
+    neighbours = np.corrcoef(a[:, :-1].ravel(), a[:, 1:].ravel())[0, 1]
+    assert abs(neighbours) < 0.1, "no spatial structure"
+    assert datasets.main(["noise", str(tmp_path / "n.png"), "--size", "32", "--seed", "3"]) == 0
+    assert np.array_equal(io.load_gray_uint8(tmp_path / "n.png"), datasets.noise_image(32, 3))
+    with pytest.raises(ValueError, match="size must be >= 11"):
+        datasets.noise_image(8)

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import io
@@ -115,10 +116,39 @@ def seeded_choice(names: list[str] | tuple[str, ...], n: int, seed: int) -> list
 
     How the listed image choices in ``params.yaml`` were made (a test re-draws them).
     """
-    import numpy as np
-
     pool = sorted(names)
     if not 0 <= n <= len(pool):
         raise ValueError(f"cannot choose {n} of {len(pool)} names")
     picked = np.random.default_rng(seed).choice(len(pool), size=n, replace=False)
     return sorted(pool[i] for i in picked)
+
+
+def noise_image(size: int = 256, seed: int = 0) -> np.ndarray:
+    """A ``size`` x ``size`` 8-bit image of i.i.d. uniform noise (``default_rng(seed).integers(0, 256)``).
+
+    The claims study's training image that is *not* a natural photograph: no edges, no objects, no
+    1/f spectrum -- none of the internal patch statistics the paper's argument relies on.
+    """
+    if size < 11:
+        raise ValueError(f"size must be >= 11 px (the SSIM window), got {size}")
+    return np.random.default_rng(seed).integers(0, 256, size=(size, size), dtype=np.uint8)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m res2netfuse.datasets noise OUT.png [--size N] [--seed S]``: write :func:`noise_image`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m res2netfuse.datasets",
+                                     description="Write the claims study's synthetic (non-natural) training image.")
+    parser.add_argument("kind", choices=["noise"], help="noise: i.i.d. uniform 8-bit noise")
+    parser.add_argument("out", help="PNG file to write")
+    parser.add_argument("--size", type=int, default=256, help="side in pixels (default 256)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    args = parser.parse_args(argv)
+    io.save_image(args.out, noise_image(args.size, args.seed))
+    print(f"wrote {args.out} ({args.size}x{args.size} px uniform noise, seed {args.seed})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
