@@ -26,12 +26,12 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from . import io
 from .baselines import load_densefuse
 from .fusion import fuse_features, resolve
 from .model import load_checkpoint
+from .progress import bar as progress_bar
 from .runtime import resolve_device, retain_freed_memory
 
 ModelName = Literal["res2netfuse", "densefuse"]
@@ -195,7 +195,7 @@ def fuse_directory(model: FusionModel, ir_dir: io.PathLike, vi_dir: io.PathLike,
     pairs = io.paired_files(ir_dir, vi_dir)
     out = Path(out_dir)
     written = []
-    for stem, (ir, vi) in tqdm(pairs, desc=f"fusing ({strategy})", unit="pair", disable=not progress):
+    for stem, (ir, vi) in progress_bar(pairs, desc=f"fusing ({strategy})", unit="pair", disable=not progress):
         target = out / f"{stem}.png"
         fuse_files(model, ir, vi, target, strategy, mapping, **params)
         written.append(target)

@@ -1,0 +1,235 @@
+"""The stage runner (``python -m res2netfuse.stage``): parameters, all-or-nothing outputs, progress, interrupts.
+
+The end-to-end tests use a throwaway DVC project in ``tmp_path`` whose one stage runs a small
+notebook: it writes ``work.n`` files into ``out_dir``, each followed by ``$STAGE_TEST_DELAY``
+seconds of sleep (0 unless a test wants a long-running stage), with a ``progress.bar``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+import yaml
+
+from res2netfuse import progress, stage
+
+PARAMS = {"work": {"n": 4, "fail": False}, "output": {"mapping": "minmax"}, "other": {"mapping": "clip"}}
+NOTEBOOK_CELLS = [
+    'out_dir = "out"\nwork = {}\nmapping = ""',
+    "import json, os, pathlib, time\nfrom res2netfuse.progress import bar\n"
+    'pathlib.Path(out_dir, "params.json").write_text(json.dumps({"work": work, "mapping": mapping}))\n'
+    'for i in bar(range(work["n"]), desc="work", unit="file"):\n'
+    '    pathlib.Path(out_dir, f"{i}.txt").write_text(str(i))\n'
+    '    time.sleep(float(os.environ.get("STAGE_TEST_DELAY", "0")))',
+    'if work["fail"]:\n    raise ValueError("work failed on purpose\\nsecond line")',
+]
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A folder with ``params.yaml`` and ``stage.ipynb`` (a parameters cell, then the work)."""
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(PARAMS))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "stage.ipynb")
+    return tmp_path
+
+
+def env(delay: float = 0.0) -> dict[str, str]:
+    return {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "STAGE_TEST_DELAY": str(delay)}
+
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNNER = [sys.executable, "-m", "res2netfuse.stage"]
+
+
+def run_stage(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RUNNER, "stage.ipynb", "results/work", *args], cwd=project, env=env(),
+                          capture_output=True, text=True, timeout=120)
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+
+def test_each_key_becomes_one_parameter_named_by_its_last_component() -> None:
+    values = stage.notebook_parameters(PARAMS, ["work", "output.mapping"])
+    assert values == {"work": {"n": 4, "fail": False}, "mapping": "minmax"}
+
+
+def test_set_overrides_an_existing_value_read_as_yaml_without_changing_the_input() -> None:
+    values = stage.notebook_parameters(PARAMS, ["work"], ["work.n=12", "work.fail=true"])
+    assert values == {"work": {"n": 12, "fail": True}}
+    assert PARAMS["work"] == {"n": 4, "fail": False}
+    assert stage.notebook_parameters(PARAMS, ["work.n"], ["work.n=[1, 2]"]) == {"n": [1, 2]}
+
+
+@pytest.mark.parametrize(("keys", "assignments", "message"), [
+    (["work.size"], [], "params.yaml has no 'work.size'"),
+    (["nothing"], [], "params.yaml has no 'nothing'"),
+    (["output.mapping", "other.mapping"], [], "-p output.mapping and -p other.mapping both give the notebook "
+                                             "parameter 'mapping'"),
+    (["work.n", "work.n"], [], "both give the notebook parameter 'n'"),
+    (["work", "out_dir"], [], "'out_dir' is set by the runner"),
+    (["work"], ["work.size=3"], "--set work.size: params.yaml has no 'work.size'"),
+    (["work"], ["nothing.n=3"], "params.yaml has no 'nothing'"),
+    (["work"], ["work.n"], "expected KEY=VALUE"),
+    (["work"], ["work.n=[1"], "'[1' is not a YAML value"),
+])
+def test_bad_keys_are_one_line_errors(keys: list[str], assignments: list[str], message: str) -> None:
+    with pytest.raises(stage.StageError) as info:
+        stage.notebook_parameters(PARAMS, keys, assignments)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["missing.ipynb", "results/work"], "missing.ipynb: notebook not found"),
+    (["stage.ipynb", "results/work", "-p", "work.size"], "params.yaml has no 'work.size'"),
+    (["stage.ipynb", "results/work", "-p", "other"], "stage.ipynb: no parameter other in its 'parameters' cell"),
+    (["stage.ipynb", "results/work", "--params-file", "none.yaml"], "none.yaml: settings file not found"),
+])
+def test_command_line_errors_exit_2_with_one_line(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str], args: list[str],
+                                                  message: str) -> None:
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("DVC_STAGE", raising=False)
+    assert stage.main(args) == 2
+    assert capsys.readouterr().err == f"stage work: error: {message}\n"
+
+
+def test_durations_read_naturally() -> None:
+    assert [stage.duration(s) for s in (0.4, 41, 312, 3725)] == ["0 s", "41 s", "5m12s", "1h02m05s"]
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+
+def test_progress_lines_mode_writes_throttled_whole_lines_to_stderr(monkeypatch: pytest.MonkeyPatch,
+                                                                    capfd: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv(progress.ENV, "lines")
+    b = progress.bar(range(1000), desc="scoring", unit="triple")
+    for i in b:
+        if i == 500:
+            b.set_postfix(loss="0.1", refresh=False)
+    out, err = capfd.readouterr()
+    assert out == "" and "\r" not in err
+    lines = err.splitlines()
+    assert len(lines) == 2  # the first and the final state: the rest falls within LINE_INTERVAL_S
+    assert lines[-1].startswith("scoring: 100%|") and "1000/1000" in lines[-1] and "triple/s" in lines[-1]
+
+
+def test_progress_mode_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(progress.ENV, "fancy")
+    with pytest.raises(ValueError, match="RES2NETFUSE_PROGRESS='fancy'"):
+        progress.bar(range(3))
+    monkeypatch.delenv(progress.ENV)
+    from tqdm.auto import tqdm
+    assert isinstance(progress.bar(range(3), disable=True), tqdm)
+
+
+# --- running a notebook -------------------------------------------------------------------------
+
+
+def test_success_publishes_out_dir_and_progress_goes_to_stderr_not_the_notebook(project: Path) -> None:
+    old = project / "results" / "work"
+    old.mkdir(parents=True)
+    (old / "stale.txt").write_text("from an earlier run")
+    proc = run_stage(project, "-p", "work", "-p", "output.mapping", "--set", "work.n=3", "--name", "run1")
+    assert proc.returncode == 0, proc.stderr
+    out = project / "results" / "work"
+    assert sorted(p.name for p in out.iterdir()) == ["0.txt", "1.txt", "2.txt", "params.json"]
+    assert json.loads((out / "params.json").read_text()) == {"work": {"n": 3, "fail": False}, "mapping": "minmax"}
+    assert sorted(p.name for p in (project / "results").iterdir()) == ["notebooks", "work"]  # no partial left
+
+    lines = proc.stderr.splitlines()
+    assert lines[0] == "stage work: running stage.ipynb (executed copy: results/notebooks/run1.ipynb)"
+    assert any(line.startswith("work: 100%|") and "3/3" in line for line in lines)
+    assert lines[-1].startswith("stage work: done in ")
+    executed = (project / "results" / "notebooks" / "run1.ipynb").read_text()
+    assert "file/s" not in executed and "100%" not in executed
+
+
+def test_failing_cell_exits_1_with_one_line_and_keeps_the_previous_output(project: Path) -> None:
+    old = project / "results" / "work"
+    old.mkdir(parents=True)
+    (old / "kept.txt").write_text("from an earlier, complete run")
+    proc = run_stage(project, "-p", "work", "--set", "work.fail=true")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1] == ("stage work (stage.ipynb): failed: cell [4] raised ValueError: work failed "
+                                            "on purpose; see results/notebooks/stage.ipynb")
+    assert [p.name for p in old.iterdir()] == ["kept.txt"]
+    assert sorted(p.name for p in (project / "results").iterdir()) == ["notebooks", "work"]
+
+
+def test_a_real_stage_notebook_with_its_smoke_parameters(data_dir: Path, tmp_path: Path) -> None:
+    """Notebook 02 (training) through the runner: the library's training bar, with its loss, reaches stderr."""
+    name = "02_single_image_training.ipynb"
+    smoke = yaml.safe_load((ROOT / "tests" / "notebooks" / "smoke_params.yaml").read_text())[name]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"smoke": smoke}))
+    keys = [arg for key in smoke for arg in ("-p", f"smoke.{key}")]
+    proc = subprocess.run([*RUNNER, str(ROOT / "notebooks" / name), str(tmp_path / "results" / "train"), *keys],
+                          cwd=tmp_path, env={**env(), "RES2NETFUSE_ROOT": str(ROOT), "MPLBACKEND": "Agg"},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "results" / "train" / "checkpoint.pt").is_file()
+    assert any(line.startswith("train: 100%|") and "loss=" in line for line in proc.stderr.splitlines()), proc.stderr
+    assert "it/s" not in (tmp_path / "results" / "notebooks" / name).read_text()
+
+
+# --- interrupting dvc repro -----------------------------------------------------------------------
+
+
+def dvc(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=project, env=env(), capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_interrupted_dvc_repro_stops_within_seconds_and_leaves_nothing(project: Path) -> None:
+    """Issue 15's "done when": Ctrl-C (SIGINT to the process group) and SIGTERM to ``dvc`` each stop
+    the stage within seconds, no process of it survives, no output folder appears, the stage
+    stays changed; then ``dvc repro`` completes."""
+    cmd = " ".join([*map(shlex.quote, RUNNER), "stage.ipynb", "results/work", "-p", "work", "-p", "output.mapping"])
+    stages = {"work": {"cmd": cmd, "deps": ["stage.ipynb"], "params": ["work", "output"], "outs": ["results/work"]}}
+    (project / "dvc.yaml").write_text(yaml.safe_dump({"stages": stages}))
+    assert dvc(project, "init", "--no-scm", "-q").returncode == 0
+    results = project / "results"
+
+    for sig, to_group in ((signal.SIGINT, True), (signal.SIGTERM, False)):
+        repro = subprocess.Popen([sys.executable, "-m", "dvc", "repro"], cwd=project, env=env(delay=60),
+                                 start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 90
+        while not list(results.glob(".work.partial-*/0.txt")):  # the stage's cell is running
+            assert repro.poll() is None and time.monotonic() < deadline, repro.communicate()
+            time.sleep(0.1)
+        processes = psutil.Process(repro.pid).children(recursive=True)
+        assert any("ipykernel" in " ".join(p.cmdline()) for p in processes)
+        start = time.monotonic()
+        if to_group:
+            os.killpg(repro.pid, sig)  # what a terminal's Ctrl-C does
+        else:
+            repro.send_signal(sig)
+        _, err = repro.communicate(timeout=30)
+        _, alive = psutil.wait_procs(processes, timeout=15)
+        stopped_after = time.monotonic() - start
+        print(f"{sig.name}: every process of the stage gone after {stopped_after:.2f} s")
+        assert not alive, f"survivors: {[p.cmdline() for p in alive]}"
+        assert stopped_after < 10
+        assert repro.returncode != 0
+        assert f"interrupted by {'SIGINT' if to_group else 'the exit of its parent process'} after" in err, err
+        assert sorted(p.name for p in results.iterdir()) == ["notebooks"]  # no output, no partial folder
+        status = dvc(project, "status")
+        assert "work:" in status.stdout and "deleted:            results/work" in status.stdout, status.stdout
+
+    assert dvc(project, "repro").returncode == 0
+    assert sorted(p.name for p in (results / "work").iterdir()) == ["0.txt", "1.txt", "2.txt", "3.txt", "params.json"]
+    assert "up to date" in dvc(project, "status").stdout
