@@ -144,12 +144,13 @@ def test_success_publishes_out_dir_and_progress_goes_to_stderr_not_the_notebook(
     old = project / "results" / "work"
     old.mkdir(parents=True)
     (old / "stale.txt").write_text("from an earlier run")
+    (project / "results" / ".work.partial-999999999").mkdir()  # left by a runner killed with SIGKILL
     proc = run_stage(project, "-p", "work", "-p", "output.mapping", "--set", "work.n=3", "--name", "run1")
     assert proc.returncode == 0, proc.stderr
     out = project / "results" / "work"
     assert sorted(p.name for p in out.iterdir()) == ["0.txt", "1.txt", "2.txt", "params.json"]
     assert json.loads((out / "params.json").read_text()) == {"work": {"n": 3, "fail": False}, "mapping": "minmax"}
-    assert sorted(p.name for p in (project / "results").iterdir()) == ["notebooks", "work"]  # no partial left
+    assert sorted(p.name for p in (project / "results").iterdir()) == ["notebooks", "work"]  # no partial folder
 
     lines = proc.stderr.splitlines()
     assert lines[0] == "stage work: running stage.ipynb (executed copy: results/notebooks/run1.ipynb)"

@@ -41,7 +41,10 @@ class _Lines(io.TextIOBase):
     def write(self, text: str) -> int:
         line = text.replace("\r", "").strip()
         if line:
-            os.write(self._fd, f"{line}\n".encode(errors="replace"))
+            try:
+                os.write(self._fd, f"{line}\n".encode(errors="replace"))
+            except OSError:  # the terminal or log went away: lose the display, not the work
+                pass
         return len(text)
 
 

@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from . import progress, settings
+from . import progress
 
 EXECUTED_DIR = Path("results") / "notebooks"
 KERNEL_NAME = "python3"
@@ -64,6 +64,8 @@ class _Stopped(Exception):
 
 def _lookup(params: dict[str, Any], key: str) -> Any:
     """:func:`settings.lookup`, with a missing key as a :class:`StageError`."""
+    from . import settings
+
     try:
         return settings.lookup(params, key)
     except KeyError as exc:
@@ -255,21 +257,22 @@ class StageRun:
         os.environ[progress.ENV] = "lines"  # inherited by the kernel
         print(f"stage {self.label}: running {self.notebook} (executed copy: {self.executed})",
               file=sys.stderr, flush=True)
-        try:
-            partial.mkdir()
-            with self._stoppable():
+        with self._stoppable():
+            try:
+                partial.mkdir()
                 failure = self._execute({**parameters, "out_dir": str(partial)})
-            where = f"stage {self.label} ({self.notebook})"
-            if self.stop_reason is not None:
-                print(f"{where}: interrupted by {self.stop_reason} after {duration(time.monotonic() - start)}; "
-                      "no output written, rerun dvc repro to redo it", file=sys.stderr, flush=True)
-                return 128 + self.stop_signal
-            if failure is not None:
-                print(f"{where}: failed: {failure}; see {self.executed}", file=sys.stderr, flush=True)
-                return 1
-            publish(partial, self.out_dir)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+                if failure is None and self.stop_reason is None:
+                    publish(partial, self.out_dir)
+            finally:
+                shutil.rmtree(partial, ignore_errors=True)
+        where = f"stage {self.label} ({self.notebook})"
+        if self.stop_reason is not None:
+            print(f"{where}: interrupted by {self.stop_reason} after {duration(time.monotonic() - start)}; "
+                  "no output written, rerun dvc repro to redo it", file=sys.stderr, flush=True)
+            return 128 + self.stop_signal
+        if failure is not None:
+            print(f"{where}: failed: {failure}; see {self.executed}", file=sys.stderr, flush=True)
+            return 1
         print(f"stage {self.label}: done in {duration(time.monotonic() - start)}", file=sys.stderr, flush=True)
         return 0
 
@@ -300,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     executed = EXECUTED_DIR / (name if name.endswith(".ipynb") else f"{name}.ipynb")
     label = os.environ.get("DVC_STAGE") or args.out_dir.name
     try:
+        from . import settings  # imports pandas: inside the try, so that an early Ctrl-C gives one line
+
         if not args.notebook.is_file():
             raise StageError(f"{args.notebook}: notebook not found")
         try:
@@ -308,10 +313,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise StageError(" ".join(str(exc).split())) from None
         parameters = notebook_parameters(params, args.keys, args.assignments)
         check_declared(args.notebook, [*parameters, "out_dir"])
+        stage_run = StageRun(label, args.notebook, args.out_dir, executed)
     except StageError as exc:
         print(f"stage {label}: error: {exc}", file=sys.stderr)
         return 2
-    return StageRun(label, args.notebook, args.out_dir, executed).run(parameters)
+    except KeyboardInterrupt:  # Ctrl-C before the runner took over SIGINT: nothing started yet
+        print(f"stage {label}: interrupted before the notebook started; no output written", file=sys.stderr)
+        return 130
+    return stage_run.run(parameters)
 
 
 if __name__ == "__main__":
