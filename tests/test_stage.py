@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -23,7 +24,8 @@ import yaml
 
 from res2netfuse import progress, stage
 
-PARAMS = {"work": {"n": 4, "fail": False}, "output": {"mapping": "minmax"}, "other": {"mapping": "clip"}}
+PARAMS = {"work": {"n": 4, "fail": False}, "output": {"mapping": "minmax"}, "other": {"mapping": "clip"},
+          "bigger": {"n": 100}}
 NOTEBOOK_CELLS = [
     'out_dir = "out"\nwork = {}\nmapping = ""',
     "import json, os, pathlib, time\nfrom res2netfuse.progress import bar\n"
@@ -72,6 +74,22 @@ def test_set_overrides_an_existing_value_read_as_yaml_without_changing_the_input
     assert values == {"work": {"n": 12, "fail": True}}
     assert PARAMS["work"] == {"n": 4, "fail": False}
     assert stage.notebook_parameters(PARAMS, ["work.n"], ["work.n=[1, 2]"]) == {"n": [1, 2]}
+
+
+def test_merge_puts_one_section_over_another_before_set() -> None:
+    values = stage.notebook_parameters(PARAMS, ["work"], ["work.fail=true"], ["work=bigger"])
+    assert values == {"work": {"n": 100, "fail": True}}
+    assert PARAMS["work"] == {"n": 4, "fail": False}
+
+
+@pytest.mark.parametrize(("merges", "message"), [
+    (["work"], "expected KEY=OTHER"),
+    (["work=missing"], "params.yaml has no 'missing'"),
+    (["work=output.mapping"], "'work' and 'output.mapping' must both be sections"),
+])
+def test_bad_merges_are_one_line_errors(merges: list[str], message: str) -> None:
+    with pytest.raises(stage.StageError, match=re.escape(message)):
+        stage.notebook_parameters(PARAMS, ["work"], merges=merges)
 
 
 @pytest.mark.parametrize(("keys", "assignments", "message"), [

@@ -2,13 +2,15 @@
 
 Usage, from the repository root (where DVC runs stage commands)::
 
-    python -m res2netfuse.stage NOTEBOOK OUT_DIR [-p KEY]... [--set KEY=VALUE]... [--name NAME]
-                                [--params-file params.yaml]
+    python -m res2netfuse.stage NOTEBOOK OUT_DIR [-p KEY]... [--merge KEY=OTHER]... [--set KEY=VALUE]...
+                                [--name NAME] [--params-file params.yaml]
 
 * ``-p KEY`` (a dotted path into the params file: ``train``, ``output.mapping``) passes that value,
   scalar, list or mapping, as one notebook parameter named after the path's last component
-  (``train = {...}``, ``mapping = "minmax"``). ``--set KEY=VALUE`` (VALUE read as YAML) first
-  replaces an existing value, e.g. ``--set train.seed=${item.seed}`` in a ``foreach`` stage.
+  (``train = {...}``, ``mapping = "minmax"``). Before that, ``--merge KEY=OTHER`` merges section
+  OTHER into section KEY (OTHER's values win, key by key: ``--merge train=many_image`` is ``train``
+  with only the data changed), then ``--set KEY=VALUE`` (VALUE read as YAML) replaces an existing
+  value, e.g. ``--set train.seed=${item.seed}`` in a ``foreach`` stage.
 * The notebook's ``out_dir`` parameter is a fresh folder beside OUT_DIR (``.<name>.partial-<pid>``)
   that replaces OUT_DIR only after every cell has run, so an interrupted or failed stage never
   leaves a partial OUT_DIR.
@@ -89,9 +91,26 @@ def apply_override(params: dict[str, Any], assignment: str) -> None:
         raise StageError(f"--set {key}: {text!r} is not a YAML value") from None
 
 
-def notebook_parameters(params: dict[str, Any], keys: Sequence[str], assignments: Sequence[str] = ()) -> dict[str, Any]:
-    """``{last component of KEY: value}`` for every ``-p KEY``, after the ``--set`` overrides."""
+def apply_merge(params: dict[str, Any], merge: str) -> None:
+    """Apply ``--merge KEY=OTHER`` to ``params`` in place: section OTHER merged into section KEY."""
+    from . import settings
+
+    key, sep, other = merge.partition("=")
+    if not sep or not key or not other:
+        raise StageError(f"--merge {merge!r}: expected KEY=OTHER (two params.yaml sections)")
+    base, update = _lookup(params, key), _lookup(params, other)
+    if not isinstance(base, dict) or not isinstance(update, dict):
+        raise StageError(f"--merge {merge}: '{key}' and '{other}' must both be sections (mappings)")
+    parent, _, leaf = key.rpartition(".")
+    (_lookup(params, parent) if parent else params)[leaf] = settings.merged(base, update)
+
+
+def notebook_parameters(params: dict[str, Any], keys: Sequence[str], assignments: Sequence[str] = (),
+                        merges: Sequence[str] = ()) -> dict[str, Any]:
+    """``{last component of KEY: value}`` for every ``-p KEY``, after the ``--merge`` and ``--set`` overrides."""
     params = copy.deepcopy(params)
+    for merge in merges:
+        apply_merge(params, merge)
     for assignment in assignments:
         apply_override(params, assignment)
     values: dict[str, Any] = {}
@@ -290,8 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("out_dir", type=Path, help="the stage's output folder, replaced only on success")
     parser.add_argument("-p", dest="keys", action="append", default=[], metavar="KEY",
                         help="pass params KEY (dotted path) as the parameter named by its last component")
+    parser.add_argument("--merge", dest="merges", action="append", default=[], metavar="KEY=OTHER",
+                        help="merge params section OTHER into section KEY first (OTHER's values win)")
     parser.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                        help="override an existing params value first (VALUE read as YAML)")
+                        help="then override an existing params value (VALUE read as YAML)")
     parser.add_argument("--name", help="file name of the executed copy in results/notebooks/ "
                                        "(default: the notebook's)")
     parser.add_argument("--params-file", type=Path, default=Path("params.yaml"), metavar="PATH")
@@ -313,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             params = settings.load(args.params_file)
         except (FileNotFoundError, ValueError) as exc:
             raise StageError(" ".join(str(exc).split())) from None
-        parameters = notebook_parameters(params, args.keys, args.assignments)
+        parameters = notebook_parameters(params, args.keys, args.assignments, args.merges)
         check_declared(args.notebook, [*parameters, "out_dir"])
         stage_run = StageRun(label, args.notebook, args.out_dir, executed)
     except StageError as exc:
