@@ -19,11 +19,16 @@ has the input's size for any H x W.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
 from torch import nn
+
+from .weights import read, state_dict_problems
 
 KernelMode = Literal["shared", "per_group"]
 
@@ -32,10 +37,13 @@ KernelMode = Literal["shared", "per_group"]
 class ModelConfig:
     """Architecture options; the defaults reproduce the authors' public code."""
 
-    kernel: KernelMode = "shared"
-    residual: bool = True
-    scales: int = 4
-    width: int = 64
+    kernel: KernelMode = field(default="shared", metadata={
+        "help": "group kernel K: shared (one 3x3 conv applied twice for every group, authors' code) or "
+                "per_group (two distinct convs per group, textbook Res2Net)"})
+    residual: bool = field(default=True, metadata={
+        "help": "feed the decoder c + Res2Net(c) (authors' code) instead of Res2Net(c)"})
+    scales: int = field(default=4, metadata={"help": "scale groups s of the Res2Net block"})
+    width: int = field(default=64, metadata={"help": "channels of the encoder output (divisible by scales)"})
 
     def __post_init__(self) -> None:
         if self.kernel not in ("shared", "per_group"):
@@ -97,6 +105,7 @@ class Res2NetFuse(nn.Module):
     """
 
     input_scale: float = 1.0  # pixel scale the weights expect (DenseFuse uses 255)
+    min_side: int = 1  # zero padding: any image of at least 1 x 1 px
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__()
@@ -206,18 +215,25 @@ def save_checkpoint(model: Res2NetFuse, path: str, **extra: Any) -> None:
     torch.save({"state_dict": model.state_dict(), "config": asdict(model.config), **extra}, path)
 
 
-def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> Res2NetFuse:
-    """Rebuild a :class:`Res2NetFuse` from :func:`save_checkpoint` output; strict key check."""
-    import pickle
-    from pathlib import Path
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> Res2NetFuse:
+    """Rebuild a :class:`Res2NetFuse` from :func:`save_checkpoint` output; strict key check.
 
+    Every problem (missing, unreadable or wrong file, unknown config, mismatched weights) raises
+    ``FileNotFoundError``/``ValueError`` in one line naming the file.
+    """
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: checkpoint not found (run the 'train' stage: dvc repro train)")
+    blob = read(p, "checkpoint", "make one with `res2netfuse train` (or `dvc repro train`)", map_location)
+    if not (isinstance(blob, Mapping) and {"state_dict", "config"} <= set(blob)
+            and isinstance(blob["state_dict"], Mapping) and isinstance(blob["config"], Mapping)):
+        kind = "mapping without 'state_dict' and 'config'" if isinstance(blob, Mapping) else type(blob).__name__
+        raise ValueError(f"{p}: holds a {kind}, not a Res2NetFuse checkpoint (as written by "
+                         "`res2netfuse train`; for DenseFuse weights use the densefuse model)")
     try:
-        blob = torch.load(p, map_location=map_location, weights_only=True)
         model = Res2NetFuse(ModelConfig(**blob["config"]))
-        model.load_state_dict(blob["state_dict"], strict=True)
-    except (RuntimeError, KeyError, TypeError, EOFError, ValueError, pickle.UnpicklingError) as exc:
-        raise ValueError(f"{p}: not a valid Res2NetFuse checkpoint ({exc})") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{p}: invalid model config in the checkpoint ({exc})") from None
+    problems = state_dict_problems(model, blob["state_dict"])
+    if problems:
+        raise ValueError(f"{p}: weights do not match the checkpoint's model config: " + "; ".join(problems))
+    model.load_state_dict(blob["state_dict"], strict=True)
     return model.eval()

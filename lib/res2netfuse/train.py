@@ -51,17 +51,21 @@ class TrainConfig:
     (many-image training, with the file stems in ``exclude`` left out).
     """
 
-    image: str = "data/train/coco/000000000086.png"
-    exclude: tuple[str, ...] = ()
-    size: int = 256
-    resample: Resample = "bilinear"
-    iterations: int = 2000
-    lr: float = 5e-4
-    structural_loss: StructuralLoss = "ssim"
-    seed: int = 0
-    device: str = "auto"
-    channels_last: bool = True
-    model: ModelConfig = field(default_factory=ModelConfig)
+    image: str = field(default="data/train/coco/000000000086.png", metadata={
+        "help": "training image (gray; RGB is converted to luma), or a folder of images for many-image training"})
+    exclude: tuple[str, ...] = field(default=(), metadata={"help": "file stems left out when image is a folder"})
+    size: int = field(default=256, metadata={"help": "side of the square training image [px] (centre crop, then resize)"})
+    resample: Resample = field(default="bilinear", metadata={
+        "help": "resize filter: bilinear (antialiased) or nearest (authors' code)"})
+    iterations: int = field(default=2000, metadata={"help": "training iterations, one image each (batch 1)"})
+    lr: float = field(default=5e-4, metadata={"help": "Adam learning rate"})
+    structural_loss: StructuralLoss = field(default="ssim", metadata={
+        "help": "structural loss term: 1 - SSIM (paper eq. 6) or 1 - MS-SSIM (authors' code; needs size >= 161)"})
+    seed: int = field(default=0, metadata={"help": "random seed (initial weights, image order)"})
+    device: str = field(default="auto", metadata={"help": "auto (CUDA if present), cpu or cuda[:N]"})
+    channels_last: bool = field(default=True, metadata={
+        "help": "run the network in channels-last memory format (faster on CPU)"})
+    model: ModelConfig = field(default_factory=ModelConfig, metadata={"help": "architecture (params.yaml: model)"})
 
     def __post_init__(self) -> None:
         if isinstance(self.model, dict):

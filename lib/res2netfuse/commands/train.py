@@ -1,38 +1,89 @@
-"""``res2netfuse train``: single-image training, writes checkpoint.pt and losses.csv."""
+"""``res2netfuse train``: train the auto-encoder on one image (or a folder), write checkpoint.pt and losses.csv.
+
+The options are generated from :class:`~res2netfuse.train.TrainConfig` (and its nested
+:class:`~res2netfuse.model.ModelConfig`), field by field: the same settings as ``params.yaml``'s
+``train`` and ``model`` sections, with their defaults, ``Literal`` choices and help texts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import typing
+from pathlib import Path
+from typing import Any
 
-from ..model import ModelConfig
+from ..report import repository_file
 from ..train import TrainConfig, save_training, stabilisation_iteration, train
 
 
+def _config_fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any, type]]:
+    """``(field, default, type)`` of every field of dataclass ``cls``, nested dataclasses flattened."""
+    defaults, hints = cls(), typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            out += _config_fields(hints[f.name])
+        else:
+            out.append((f, getattr(defaults, f.name), hints[f.name]))
+    return out
+
+
+def _add_option(p: argparse.ArgumentParser, f: dataclasses.Field[Any], default: Any, hint: Any) -> None:
+    """One ``--field-name`` option typed after ``hint`` (bool, Literal, tuple[str, ...], int/float/str)."""
+    flag, text = "--" + f.name.replace("_", "-"), f.metadata["help"]
+    if hint is bool:
+        p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
+    elif typing.get_origin(hint) is typing.Literal:
+        p.add_argument(flag, choices=typing.get_args(hint), default=default, help=text)
+    elif typing.get_origin(hint) is tuple:
+        p.add_argument(flag, nargs="*", type=typing.get_args(hint)[0], default=default, metavar="STEM", help=text)
+    elif hint in (int, float, str):
+        p.add_argument(flag, type=hint, default=default, help=text)
+    else:
+        raise TypeError(f"TrainConfig.{f.name}: no command-line option for type {hint}")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register ``train``; defaults are the paper's settings (see ``params.yaml``)."""
-    d = TrainConfig()
-    p = sub.add_parser("train", help="train the auto-encoder on one image (paper Sec. III-B)")
-    p.add_argument("--image", default=d.image, help="training image (gray; RGB is converted to luma)")
-    p.add_argument("--size", type=int, default=d.size, help="side of the square training image [px]")
-    p.add_argument("--resample", choices=["bilinear", "nearest"], default=d.resample)
-    p.add_argument("--iterations", type=int, default=d.iterations)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--structural-loss", choices=["ssim", "ms_ssim"], default=d.structural_loss)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default=d.device, help="auto (CUDA if present), cpu or cuda[:N]")
-    p.add_argument("--kernel", choices=["shared", "per_group"], default=d.model.kernel)
-    p.add_argument("--no-residual", action="store_true", help="drop the residual around the Res2Net block")
+    """Register ``train``; defaults are the paper's settings (``params.yaml``)."""
+    p = sub.add_parser(
+        "train", help="train the auto-encoder on one image (paper Sec. III-B)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Train Res2NetFuse on one image (the paper's Res2NetFuse_1) or a folder of images, and write "
+                    "checkpoint.pt and losses.csv into --out-dir. The options are the settings of params.yaml's "
+                    "train and model sections; the defaults are the paper's.",
+    )
+    for f, default, hint in _config_fields(TrainConfig):
+        _add_option(p, f, default, hint)
     p.add_argument("--out-dir", default="results/train", help="folder for checkpoint.pt and losses.csv")
     p.set_defaults(run=run)
 
 
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`TrainConfig` of parsed options (nested configs rebuilt from their own fields)."""
+    def build(cls: type) -> Any:
+        hints = typing.get_type_hints(cls)
+        return cls(**{f.name: build(hints[f.name]) if dataclasses.is_dataclass(hints[f.name]) else getattr(args, f.name)
+                      for f in dataclasses.fields(cls)})
+    return build(TrainConfig)
+
+
+def _default_image(image: str) -> str:
+    """The default (the paper's image, part of the repository's data) is found from anywhere inside the
+    repository; any other path is relative to the current folder."""
+    if image != TrainConfig.image or Path(image).exists():
+        return image
+    found = repository_file(image)
+    if found is None:
+        raise FileNotFoundError(f"{image}: the default training image is the repository's; run inside the "
+                                "repository or give --image PATH")
+    return str(found)
+
+
 def run(args: argparse.Namespace) -> int:
     """Train and report the final losses and timing."""
-    config = TrainConfig(
-        image=args.image, size=args.size, resample=args.resample, iterations=args.iterations, lr=args.lr,
-        structural_loss=args.structural_loss, seed=args.seed, device=args.device,
-        model=ModelConfig(kernel=args.kernel, residual=not args.no_residual),
-    )
+    args.image = _default_image(args.image)
+    config = config_from_args(args)
     result = train(config)
     paths = save_training(result, config, args.out_dir)
     last = result.losses.iloc[-1]
