@@ -192,8 +192,8 @@ def test_failing_cell_exits_1_with_one_line_and_keeps_the_previous_output(projec
 
 def test_a_real_stage_notebook_with_its_smoke_parameters(data_dir: Path, tmp_path: Path) -> None:
     """Notebook 02 (training) through the runner: the library's training bar, with its loss, reaches stderr."""
-    name = "02_single_image_training.ipynb"
-    smoke = yaml.safe_load((ROOT / "tests" / "notebooks" / "smoke_params.yaml").read_text())[name]
+    entry = yaml.safe_load((ROOT / "tests" / "notebooks" / "smoke_params.yaml").read_text())["train"]
+    name, smoke = entry["notebook"], entry["params"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"smoke": smoke}))
     keys = [arg for key in smoke for arg in ("-p", f"smoke.{key}")]
     proc = subprocess.run([*RUNNER, str(ROOT / "notebooks" / name), str(tmp_path / "results" / "train"), *keys],
