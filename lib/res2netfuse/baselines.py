@@ -22,8 +22,7 @@ import torch
 from torch import nn
 
 from .io import PathLike
-
-DENSEFUSE_WEIGHTS = "data/weights/densefuse_gray.model"
+from .weights import DENSEFUSE_HOW_TO, densefuse_weights, read, state_dict_problems
 
 
 class ConvLayer(nn.Module):
@@ -69,6 +68,7 @@ class DenseFuse(nn.Module):
     """
 
     input_scale: float = 255.0  # the release feeds gray pixel values in [0, 255]
+    min_side: int = 2  # reflection padding of 1 px needs at least 2 px per side
 
     def __init__(self) -> None:
         super().__init__()
@@ -91,45 +91,20 @@ class DenseFuse(nn.Module):
         return self.decode(self.encode(x))
 
 
-def _state_dict_problems(model: nn.Module, state: Mapping[str, object]) -> list[str]:
-    """Human-readable differences between ``model``'s parameters and ``state`` (empty: compatible)."""
-    expected = model.state_dict()
-    problems = []
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    if missing:
-        problems.append(f"missing keys {missing}")
-    if unexpected:
-        problems.append(f"unexpected keys {unexpected}")
-    for key, ref in expected.items():
-        value = state.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, torch.Tensor):
-            problems.append(f"{key} is a {type(value).__name__}, not a tensor")
-        elif value.shape != ref.shape:
-            problems.append(f"{key} has shape {tuple(value.shape)}, expected {tuple(ref.shape)}")
-    return problems
-
-
-def load_densefuse(path: PathLike = DENSEFUSE_WEIGHTS, map_location: str | torch.device = "cpu") -> DenseFuse:
+def load_densefuse(path: PathLike | None = None, map_location: str | torch.device = "cpu") -> DenseFuse:
     """Load the released DenseFuse grayscale weights (a plain state_dict) strictly, in eval mode.
 
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file and the
-    problem (unreadable, not a state_dict, missing/unexpected keys, shape mismatches).
+    ``path`` defaults to :func:`res2netfuse.weights.densefuse_weights` (``$RES2NETFUSE_DENSEFUSE_WEIGHTS``,
+    else the repository's copy). Raises ``FileNotFoundError`` for a missing file (saying how to get
+    it) and ``ValueError`` naming the file and the problem (unreadable, not a state_dict,
+    missing/unexpected keys, shape mismatches), each in one line.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p}: DenseFuse weights not found (expected the densefuse-pytorch "
-                                f"release at {DENSEFUSE_WEIGHTS}; see data/README.md)")
-    try:
-        state = torch.load(p, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types (pickle, zip, EOF, Runtime) for bad files
-        raise ValueError(f"{p}: cannot be read as a PyTorch state_dict ({exc.__class__.__name__}: {exc})") from None
+    p = Path(path) if path is not None else densefuse_weights()
+    state = read(p, "DenseFuse weights", DENSEFUSE_HOW_TO, map_location)
     if not isinstance(state, Mapping):
         raise ValueError(f"{p}: holds a {type(state).__name__}, expected a DenseFuse state_dict")
     model = DenseFuse()
-    problems = _state_dict_problems(model, state)
+    problems = state_dict_problems(model, state)
     if problems:
         raise ValueError(f"{p}: not the DenseFuse grayscale weights: " + "; ".join(problems))
     model.load_state_dict(state, strict=True)

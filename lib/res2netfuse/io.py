@@ -18,8 +18,10 @@ Conventions used everywhere in the package:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -40,8 +42,9 @@ class ImageError(ValueError):
         super().__init__(f"{self.path}: {problem}")
 
 
-def _open_array(path: PathLike) -> np.ndarray:
-    """Read ``path`` into a numpy array (any mode) or raise :class:`ImageError`."""
+@contextlib.contextmanager
+def _opened(path: PathLike) -> Iterator[Image.Image]:
+    """``PIL.Image.open(path)`` as a context; a missing, folder or unreadable file raises :class:`ImageError`."""
     p = Path(path)
     if not p.exists():
         raise ImageError(p, "file not found")
@@ -49,14 +52,26 @@ def _open_array(path: PathLike) -> np.ndarray:
         raise ImageError(p, "is a folder, expected an image file")
     try:
         with Image.open(p) as im:
-            im.load()
-            if im.mode == "P":
-                im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-            elif im.mode in ("1", "LA", "PA", "CMYK", "YCbCr", "HSV", "LAB"):
-                im = im.convert("RGB" if im.mode != "LA" else "L")
-            return np.asarray(im)
+            yield im
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ImageError(p, f"cannot be read as an image ({exc.__class__.__name__}: {exc})") from None
+
+
+def _open_array(path: PathLike) -> np.ndarray:
+    """Read ``path`` into a numpy array (any mode) or raise :class:`ImageError`."""
+    with _opened(path) as im:
+        im.load()
+        if im.mode == "P":
+            im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        elif im.mode in ("1", "LA", "PA", "CMYK", "YCbCr", "HSV", "LAB"):
+            im = im.convert("RGB" if im.mode != "LA" else "L")
+        return np.asarray(im)
+
+
+def image_size(path: PathLike) -> tuple[int, int]:
+    """``(width, height)`` of an image file, read from its header only; :class:`ImageError` if unreadable."""
+    with _opened(path) as im:
+        return im.size
 
 
 def _to_uint8_gray(arr: np.ndarray, path: PathLike, allow_rgb: bool, allow_16bit: bool) -> np.ndarray:

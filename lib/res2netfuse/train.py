@@ -54,7 +54,8 @@ class TrainConfig:
     image: str = field(default="data/train/coco/000000000086.png", metadata={
         "help": "training image (gray; RGB is converted to luma), or a folder of images for many-image training"})
     exclude: tuple[str, ...] = field(default=(), metadata={"help": "file stems left out when image is a folder"})
-    size: int = field(default=256, metadata={"help": "side of the square training image [px] (centre crop, then resize)"})
+    size: int = field(default=256, metadata={
+        "help": "side of the square training image [px] (centre crop, then resize)"})
     resample: Resample = field(default="bilinear", metadata={
         "help": "resize filter: bilinear (antialiased) or nearest (authors' code)"})
     iterations: int = field(default=2000, metadata={"help": "training iterations, one image each (batch 1)"})

@@ -46,7 +46,8 @@ def densefuse_weights() -> Path:
     if env:
         path = Path(env).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: DenseFuse weights not found (named by ${DENSEFUSE_ENV}); {DENSEFUSE_HOW_TO}")
+            raise FileNotFoundError(f"{path}: DenseFuse weights not found (named by ${DENSEFUSE_ENV}); "
+                                    f"{DENSEFUSE_HOW_TO}")
         return path
     found = repository_file(DENSEFUSE_IN_REPOSITORY)
     if found is None:
