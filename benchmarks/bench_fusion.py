@@ -37,6 +37,7 @@ from res2netfuse import io, pipeline, runtime
 from res2netfuse.baselines import load_densefuse
 from res2netfuse.fusion import fuse_features
 from res2netfuse.model import load_checkpoint
+from res2netfuse.weights import default_weights
 
 VARIANTS = {  # name: (channels_last, batched encode, inference_mode, retain freed memory)
     "plain": (False, False, False, False),
@@ -88,7 +89,7 @@ def measure(model_name: str, variant: str, checkpoint: str | None, repeats: int)
     else:
         if retain:
             runtime.retain_freed_memory()
-        path = checkpoint or pipeline.DEFAULT_CHECKPOINTS[model_name]
+        path = checkpoint or default_weights(model_name)
         model = load_checkpoint(path) if model_name == "res2netfuse" else load_densefuse(path)
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         model = model.to(memory_format=fmt).eval()
@@ -125,7 +126,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--checkpoint", default=None, help="Res2NetFuse checkpoint (default results/train/checkpoint.pt)")
+    parser.add_argument("--checkpoint", default=None,
+                        help="Res2NetFuse checkpoint (default: the model shipped with the package)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--child", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -13,11 +13,16 @@ from typing import Sequence
 from .commands import COMMANDS
 from .io import ImageError
 
+DESCRIPTION = ("Res2NetFuse (Song et al.): fuse infrared and visible images with a Res2Net-based auto-encoder, "
+               "train it on one image, and score fused images with the paper's fusion metrics. Fusion uses the "
+               "Res2NetFuse_1 model shipped with the package unless --checkpoint names another.")
+EPILOG = "Run 'res2netfuse COMMAND --help' for a command's options."
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(prog="res2netfuse", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="res2netfuse", description=DESCRIPTION, epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
     return parser

@@ -28,18 +28,16 @@ import numpy as np
 import torch
 
 from . import io
-from .baselines import load_densefuse
+from .baselines import DenseFuse, load_densefuse
 from .fusion import fuse_features, resolve
-from .model import load_checkpoint
+from .model import Res2NetFuse, load_checkpoint
 from .progress import bar as progress_bar
 from .runtime import resolve_device, retain_freed_memory
+from .weights import default_weights
 
 ModelName = Literal["res2netfuse", "densefuse"]
 MODELS: tuple[ModelName, ...] = ("res2netfuse", "densefuse")
-DEFAULT_CHECKPOINTS: dict[str, str] = {
-    "res2netfuse": "results/train/checkpoint.pt",
-    "densefuse": "data/weights/densefuse_gray.model",
-}
+MIN_SIDE: dict[ModelName, int] = {"res2netfuse": Res2NetFuse.min_side, "densefuse": DenseFuse.min_side}
 
 
 class FusionModel(Protocol):
@@ -66,16 +64,17 @@ class FusionResult:
 
 
 
-def load_model(name: ModelName, checkpoint: str | None = None, device: str = "auto") -> torch.nn.Module:
+def load_model(name: ModelName, checkpoint: io.PathLike | None = None, device: str = "auto") -> torch.nn.Module:
     """Load a fusion model in eval mode on ``device`` (``auto``: CUDA if present), channels-last.
 
-    ``checkpoint`` defaults to :data:`DEFAULT_CHECKPOINTS` (the ``train`` stage output, the
-    DenseFuse release weights). Also calls :func:`retain_freed_memory` (see the module notes).
+    ``checkpoint`` defaults to :func:`res2netfuse.weights.default_weights` (the Res2NetFuse_1 model
+    shipped with the package; DenseFuse's release weights from ``$RES2NETFUSE_DENSEFUSE_WEIGHTS`` or
+    the repository). Also calls :func:`retain_freed_memory` (see the module notes).
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
     retain_freed_memory()
-    path = checkpoint or DEFAULT_CHECKPOINTS[name]
+    path = checkpoint or default_weights(name)
     if name == "res2netfuse":
         model: torch.nn.Module = load_checkpoint(path)
     else:
@@ -88,15 +87,29 @@ def model_device(model: FusionModel) -> torch.device:
     return next(iter(model.parameters())).device
 
 
-def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
+def _check_pair(model: FusionModel, a: np.ndarray, b: np.ndarray) -> None:
     if a.ndim != 2 or a.shape != b.shape:
         raise ValueError(f"sources must be two 2-D gray images of one size, got shapes {a.shape} and {b.shape}")
+    side = getattr(model, "min_side", 1)  # a model may declare the smallest side it can process
+    if min(a.shape) < side:
+        raise ValueError(f"sources are {a.shape[1]}x{a.shape[0]} px; {type(model).__name__} needs at least "
+                         f"{side}x{side} px")
+
+
+def check_min_side(name: ModelName, *paths: io.PathLike) -> None:
+    """Raise :class:`io.ImageError` naming the first image smaller than model ``name`` can fuse
+    (:data:`MIN_SIDE`); reads only the files' headers, so it runs before any model is loaded."""
+    side = MIN_SIDE[name]
+    for path in paths:
+        width, height = io.image_size(path)
+        if min(width, height) < side:
+            raise io.ImageError(path, f"is {width}x{height} px; {name} needs images of at least {side}x{side} px")
 
 
 def encode_pair(model: FusionModel, a: np.ndarray, b: np.ndarray,
                 device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Features ``(phi_A, phi_B)``, each ``1 x C x H x W``, of two gray ``[0, 1]`` images in one batch."""
-    _check_pair(a, b)
+    _check_pair(model, a, b)
     dev = torch.device(device) if device is not None else model_device(model)
     x = torch.from_numpy(np.stack([a, b]).astype(np.float32, copy=False)[:, None]).to(dev)
     x = (x * model.input_scale).contiguous(memory_format=torch.channels_last)

@@ -27,7 +27,8 @@ from .. import report
 from ..datasets import PAIR_SETS
 from ..fusion import STRATEGIES
 from ..metrics import PAPER_METRICS
-from ..pipeline import DEFAULT_CHECKPOINTS, ModelName, save_fused
+from ..pipeline import ModelName, save_fused
+from ..weights import RES2NETFUSE_1
 from .engine import FusionEngine, Settings, load_explorer_model, metric_rows
 from .pairs import Pair, list_pairs, load_pair, upload_pair
 from .view import View, ViewState, colourbar_png, metrics_html, render, to_jpeg, to_png
@@ -111,7 +112,7 @@ class FusionExplorer:
     """
 
     def __init__(self, dataset: str = "tno21", pair: str | None = None, model: ModelName = "res2netfuse",
-                 checkpoint: str = DEFAULT_CHECKPOINTS["res2netfuse"], strategy: str = "l1",
+                 checkpoint: str = str(RES2NETFUSE_1), strategy: str = "l1",
                  reference: str = "addition", device: str = "auto") -> None:
         self.device = device
         self._engines: dict[Hashable, FusionEngine] = {}  # per model key: features stay cached across switches

@@ -26,7 +26,8 @@ import torch
 from .. import io
 from ..fusion import resolve
 from ..metrics import PAPER_METRICS, evaluate
-from ..pipeline import DEFAULT_CHECKPOINTS, FusionResult, ModelName, encode_pair, fuse_encoded, load_model
+from ..pipeline import FusionResult, ModelName, encode_pair, fuse_encoded, load_model
+from ..weights import default_weights
 from .pairs import Pair
 
 
@@ -154,7 +155,7 @@ def load_explorer_model(name: ModelName, checkpoint: str | None = None,
     is never served from stale caches. ``note`` says what was loaded and, after a fallback, why
     and how to get the checkpoint (``dvc repro train``).
     """
-    path = checkpoint or DEFAULT_CHECKPOINTS[name]
+    path = checkpoint or str(default_weights(name))
     note = ""
     if name == "res2netfuse":
         try:
@@ -162,7 +163,7 @@ def load_explorer_model(name: ModelName, checkpoint: str | None = None,
         except (FileNotFoundError, ValueError) as exc:
             note = (f"Res2NetFuse unavailable: {exc}. Showing DenseFuse instead; make the checkpoint with "
                     f"`dvc repro train` (or `res2netfuse train --out-dir results/train`). ")
-            name, path = "densefuse", DEFAULT_CHECKPOINTS["densefuse"]
+            name, path = "densefuse", str(default_weights("densefuse"))
     if name == "densefuse":
         model = load_model("densefuse", path, device)
     resolved = Path(path).resolve()
