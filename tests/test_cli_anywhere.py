@@ -2,7 +2,7 @@
 
 Defaults that work anywhere (the shipped model, DenseFuse weights from an environment variable),
 paths relative to the current folder, and one-line errors for the rough edges: images too small
-for the model, corrupt or foreign checkpoints, user-facing help texts.
+for the model, corrupt or foreign checkpoints, metrics of single files, user-facing help texts.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -25,6 +26,7 @@ import res2netfuse
 from res2netfuse import io
 from res2netfuse.baselines import DenseFuse
 from res2netfuse.cli import build_parser, main
+from res2netfuse.metrics import PAPER_METRICS, evaluate
 from res2netfuse.model import Res2NetFuse, save_checkpoint
 from res2netfuse.pipeline import fuse_files, load_model
 from res2netfuse.weights import DENSEFUSE_ENV, RES2NETFUSE_1
@@ -168,6 +170,29 @@ def test_bad_checkpoints_give_one_line(cli: Callable[..., Run], pair: Path, data
                               "--checkpoint", "truncated.pt"], cwd=pair))
     assert "truncated.pt: cannot be read as a PyTorch file" in err
     assert not (pair / "f.png").exists()
+
+
+def test_metrics_of_one_triple_of_files(cli: Callable[..., Run], pair: Path) -> None:
+    fused = fuse_files(load_model("res2netfuse", RES2NETFUSE_1, "cpu"), pair / "ir.png", pair / "vi.png",
+                       pair / "ours.png").image
+    done = cli(["metrics", "--ir", "ir.png", "--vi", "vi.png", "--fused", "ours.png", "--metrics", "paper",
+                "--out", "m.csv"], cwd=pair)
+    assert done.code == 0, done.err
+    table = pd.read_csv(pair / "m.csv")
+    assert list(table.method) == ["ours"] and list(table.image) == ["ir"]
+    expected = evaluate(io.load_gray_uint8(pair / "ir.png"), io.load_gray_uint8(pair / "vi.png"), fused, PAPER_METRICS)
+    np.testing.assert_allclose(table.loc[0, list(PAPER_METRICS)].to_numpy(float), list(expected.values()), rtol=1e-9)
+    assert all(name in done.out for name in PAPER_METRICS)
+
+
+def test_metrics_refuses_files_mixed_with_folders_and_small_images(cli: Callable[..., Run], pair: Path) -> None:
+    (pair / "folder").mkdir()
+    err = one_line_error(cli(["metrics", "--ir", "ir.png", "--vi", "folder", "--fused", "vi.png"], cwd=pair))
+    assert "folder: give --ir, --vi and --fused all as files" in err
+    for name in ("a", "b", "f"):
+        io.save_image(pair / f"{name}.png", np.full((20, 30), 99, np.uint8))
+    err = one_line_error(cli(["metrics", "--ir", "a.png", "--vi", "b.png", "--fused", "f.png"], cwd=pair))
+    assert "f.png: " in err and "44 px" in err
 
 
 def _options(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Action]]:

@@ -1,4 +1,4 @@
-"""``res2netfuse metrics``: score fused folders against IR/VI pairs, write a per-image CSV."""
+"""``res2netfuse metrics``: score fused images (one triple of files, or folders) against IR/VI pairs, write a CSV."""
 
 from __future__ import annotations
 
@@ -9,18 +9,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..metrics import ALL_METRICS, PAPER_METRICS, evaluate_folders
+from ..io import ImageError, check_same_size, load_gray_uint8
+from ..metrics import ALL_METRICS, PAPER_METRICS, evaluate, evaluate_folders
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``metrics`` (conventions: see ``res2netfuse.metrics``)."""
-    p = sub.add_parser("metrics", help="fusion metrics (MATLAB-toolbox conventions) for fused folders")
-    p.add_argument("--ir", required=True, help="folder of infrared images (A)")
-    p.add_argument("--vi", required=True, help="folder of visible images (B)")
+    p = sub.add_parser(
+        "metrics", help="fusion metrics (MATLAB-toolbox conventions) of fused images",
+        description="Score fused images against their infrared and visible sources: one triple of files "
+                    "(--ir a.png --vi b.png --fused f.png), or folders whose files are paired by name. Prints "
+                    "the mean of each metric per method; --out also writes one row per method and image.",
+    )
+    p.add_argument("--ir", required=True, help="infrared image (A), or a folder of them")
+    p.add_argument("--vi", required=True, help="visible image (B), or a folder of them (same file names)")
     p.add_argument("--fused", required=True, action="append",
-                   help="folder of fused images, files named as in --ir; repeat for several methods "
-                        "(method = folder name)")
-    p.add_argument("--out", required=True, help="CSV with one row per method and image")
+                   help="fused image, or a folder of fused images named as in --ir; repeat for several methods "
+                        "(method = file stem, or folder name)")
+    p.add_argument("--out", help="CSV to write, one row per method and image")
     p.add_argument("--metrics", choices=["all", "paper"], default="all",
                    help="all 15 metrics or the paper's six (SSIM_a, Qabf, FMI_dct, FMI_w, SCD, MS_SSIM)")
     p.set_defaults(run=run)
@@ -41,14 +47,42 @@ def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return out
 
 
+def evaluate_files(ir: str, vi: str, fused: list[str], metrics: tuple[str, ...]) -> pd.DataFrame:
+    """The table of :func:`evaluate_folders` for one IR/VI pair of files and fused files (method = file stem)."""
+    a, b = load_gray_uint8(ir), load_gray_uint8(vi)
+    check_same_size(a, b, ir, vi)
+    rows = []
+    for path in fused:
+        f = load_gray_uint8(path)
+        check_same_size(a, f, ir, path)
+        try:
+            values = evaluate(a, b, f, metrics)
+        except ValueError as exc:
+            raise ImageError(path, str(exc)) from None
+        rows.append({"method": Path(path).stem, "image": Path(ir).stem, **values})
+    return pd.DataFrame(rows, columns=["method", "image", *metrics])
+
+
 def run(args: argparse.Namespace) -> int:
-    """Score every fused folder, print the per-method means, write the per-image table."""
-    names = [Path(d).name for d in args.fused]
+    """Score the fused files or folders, print the per-method means, write the per-image table."""
+    paths = [Path(args.ir), Path(args.vi), *map(Path, args.fused)]
+    for path in paths:
+        if not path.exists():
+            raise ImageError(path, "file or folder not found")
+    files = [p.is_file() for p in paths]
+    if any(files) and not all(files):
+        odd = next(p for p, f in zip(paths, files) if f != files[0])
+        raise ValueError(f"{odd}: give --ir, --vi and --fused all as files (one triple) or all as folders")
+    names = [p.stem if p.is_file() else p.name for p in paths[2:]]
     if len(set(names)) != len(names):
-        raise ValueError(f"--fused folders must have distinct names (the method column): {names}")
+        raise ValueError(f"--fused files or folders must have distinct names (the method column): {names}")
     metrics = PAPER_METRICS if args.metrics == "paper" else ALL_METRICS
-    table = evaluate_folders(args.ir, args.vi, args.fused, metrics=metrics)
+    if all(files):
+        table = evaluate_files(args.ir, args.vi, args.fused, metrics)
+    else:
+        table = evaluate_folders(args.ir, args.vi, args.fused, metrics=metrics)
     means = table.groupby("method", sort=False)[list(metrics)].mean()
     print(means.to_string(float_format=lambda v: f"{v:.5f}"))
-    print(f"wrote {write_csv_atomic(table, args.out)} ({len(table)} rows)")
+    if args.out:
+        print(f"wrote {write_csv_atomic(table, args.out)} ({len(table)} rows)")
     return 0
