@@ -150,3 +150,9 @@ def test_strategies_can_share_one_encode(res2net: torch.nn.Module) -> None:
     for strategy in ("l1", "mean"):
         shared = pipeline.fuse_encoded(res2net, *phi, strategy, "clip")
         np.testing.assert_array_equal(shared.image, pipeline.fuse_arrays(res2net, a, b, strategy, "clip").image)
+
+
+def test_sources_smaller_than_the_model_takes_are_a_value_error(densefuse: torch.nn.Module) -> None:
+    tiny = np.zeros((1, 6), np.float32)  # DenseFuse's reflection padding needs 2 px per side
+    with pytest.raises(ValueError, match="sources are 6x1 px; DenseFuse needs at least 2x2 px"):
+        pipeline.fuse_arrays(densefuse, tiny, tiny)
