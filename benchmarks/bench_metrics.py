@@ -1,24 +1,31 @@
-"""Speed of ``res2netfuse.metrics`` vs the MATLAB toolbox run under GNU Octave, same triple, same run.
+"""Speed of ``res2netfuse.metrics``: per metric before/after, a DenseFuse fusion as yardstick, folder throughput.
 
-Run: ``OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_metrics.py [--threads 2] [--repeats 3] [--full]``
+Run: ``OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_metrics.py [--threads 2] [--repeats 5] [--throughput 12]``
 
-* one 768x576 triple (TNO pair 01, DenseFuse): all 15 metrics, median of ``--repeats`` after a
-  warm-up, wall and CPU seconds, plus the per-metric split;
-* the Octave reference (``tests/reference/run_reference.m``: the toolbox functions, with the loops of
-  FMI, MEF-SSIM, Qabf and Nabf vectorised -- the loop code itself takes minutes per image) on the
-  same triple in the same run, and the ratio; skipped with a message when ``octave`` is missing;
-* ``--loop-code``: the toolbox's own loop code (``tests/reference/time_loop_code.m``): Qabf, Nabf and
-  MI on the whole image; FMI_dct and MEF-SSIM on a centred crop (``--crop`` px), scaled to the full
-  image by the number of windows (an extrapolation, reported as such);
-* ``--full``: the whole TNO set (42 pairs x 9 peer methods) through ``evaluate_folders``.
+All in the same run, on one 768x576 triple (TNO pair 01, DenseFuse) unless said otherwise:
 
-Threads: ``torch.set_num_threads`` and the BLAS/OpenMP variables are set to ``--threads`` before
-the libraries load (the issue's budget is 2 cores).
+* **before**: the implementation before issue 12 (``git show <--baseline>:lib/res2netfuse/metrics.py``,
+  loaded as a temporary module; torch FMI engine), its ``evaluate`` for each metric alone and for all
+  15 / the paper's six, with ``torch.set_num_threads(--threads)``; **after**: :func:`res2netfuse.metrics.evaluate` with
+  ``threads=--threads`` (each metric alone, then the sets) and with one thread (CPU cost). Medians of
+  ``--repeats`` after a warm-up; wall and CPU seconds (CPU = all threads of this process, robust to
+  other jobs on a shared machine). The baseline's SSIM_a is Wang's (issue 16 changed it), its Qabf
+  and Nabf get [0, 255] input: the same work, so the times compare;
+* **yardstick**: one DenseFuse fusion of the same pair (``bench_fusion.py``'s ``pipeline`` variant,
+  fresh process, ``--threads``) and the ratio metrics / fusion;
+* **throughput** (``--throughput N`` triples, 0 to skip): ``evaluate_folders`` on the first TNO pairs
+  x peer methods with ``jobs=1`` (one process, all threads), ``jobs=2`` processes and a Dask
+  ``LocalCluster`` of 2 single-threaded worker processes, in triples per second (start-up included);
+* ``--octave``: the Octave reference driver on the same triple (``tests/reference/run_reference.m``).
+
+The machine's load average is printed before and after: on a shared machine rerun when it is low.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import shutil
 import statistics
@@ -26,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,16 +43,20 @@ ROOT = Path(__file__).resolve().parents[1]
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--baseline", default="5f0d74f", help="commit of the implementation before issue 12")
     p.add_argument("--pair", default="01")
     p.add_argument("--method", default="DenseFuse")
-    p.add_argument("--full", action="store_true", help="also time all 42 pairs x 9 peers")
-    p.add_argument("--loop-code", action="store_true", help="also time the toolbox's loop code (slow)")
-    p.add_argument("--crop", type=int, default=64, help="crop side for the loop-code FMI / MEF-SSIM [px]")
+    p.add_argument("--throughput", type=int, default=12, help="triples for the folder throughput (0: skip)")
+    p.add_argument("--octave", action="store_true", help="also time the Octave reference driver")
     return p.parse_args()
 
 
-def timed(fn, repeats: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def load_avg() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
     """Median wall and CPU seconds of ``fn()`` over ``repeats`` calls after one warm-up."""
     fn()
     walls, cpus = [], []
@@ -55,37 +68,32 @@ def timed(fn, repeats: int) -> tuple[float, float]:  # type: ignore[no-untyped-d
     return statistics.median(walls), statistics.median(cpus)
 
 
-def _write_case(paths: list[Path], d: Path) -> None:
-    from res2netfuse.io import load_gray_uint8, save_image
-
-    for role, p in zip("abf", paths):
-        save_image(d / f"case_{role}.png", load_gray_uint8(p))
-
-
-def loop_code_seconds(paths: list[Path], crop: int) -> dict[str, float]:
-    """Seconds of the toolbox's loop code per metric; FMI/MEF-SSIM scaled from a crop by window count."""
-    from res2netfuse.io import load_gray_uint8
-
-    h, w = load_gray_uint8(paths[0]).shape
-    with tempfile.TemporaryDirectory() as tmp:
-        _write_case(paths, Path(tmp))
-        out = subprocess.run(["octave", "--no-gui", "-q", str(ROOT / "tests/reference/time_loop_code.m"), tmp,
-                              str(crop)], check=True, capture_output=True, text=True).stdout
-    seconds = {}
-    for line in out.split():
-        metric, region, s = line.split(",")
-        if region == "crop" and metric == "FMI_dct":  # 3x3 windows
-            seconds[metric] = float(s) * (h - 2) * (w - 2) / (crop - 2) ** 2
-        elif region == "crop":  # MEF-SSIM: 11x11 windows at 3 scales
-            full = sum((h // 2**k - 10) * (w // 2**k - 10) for k in range(3))
-            seconds[metric] = float(s) * full / sum((crop // 2**k - 10) ** 2 for k in range(3))
-        else:
-            seconds[metric] = float(s)
-    return seconds
+def baseline_module(commit: str) -> ModuleType:
+    """The metrics module as of ``commit``, imported as ``res2netfuse._metrics_baseline``."""
+    source = subprocess.run(["git", "show", f"{commit}:lib/res2netfuse/metrics.py"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as tmp:
+        tmp.write(source)
+    spec = importlib.util.spec_from_file_location("res2netfuse._metrics_baseline", tmp.name)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "res2netfuse"  # its relative imports (.io) resolve to the installed package
+    spec.loader.exec_module(module)
+    os.unlink(tmp.name)
+    return module
 
 
-def octave_seconds(paths: list[Path]) -> tuple[float, dict[str, float]] | None:
-    """Wall seconds of the Octave reference on one triple (total, and per metric as it reports)."""
+def densefuse_seconds(threads: int, repeats: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of one DenseFuse fusion of TNO pair 01, from ``bench_fusion.py`` in a fresh process."""
+    cmd = [sys.executable, str(ROOT / "benchmarks/bench_fusion.py"), "--child", "densefuse", "pipeline",
+           "--threads", str(threads), "--repeats", str(repeats)]
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    m = json.loads(out.strip().splitlines()[-1])
+    return m["seconds"], m["cpu_seconds"]
+
+
+def octave_seconds(paths: list[Path]) -> dict[str, float] | None:
+    """Seconds per metric of the Octave reference driver on one triple, as it reports them."""
     if shutil.which("octave") is None:
         print("octave not found: reference not timed (apt-get install octave octave-image)")
         return None
@@ -93,19 +101,43 @@ def octave_seconds(paths: list[Path]) -> tuple[float, dict[str, float]] | None:
     import pandas as pd
     import pywt
 
+    from res2netfuse.io import load_gray_uint8, save_image
+
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        _write_case(paths, d)
+        for role, p in zip("abf", paths):
+            save_image(d / f"case_{role}.png", load_gray_uint8(p))
         (d / "cases.txt").write_text("case\n")
         w = pywt.Wavelet("dmey")
         np.savetxt(d / "dmey_filters.txt", np.array([w.dec_lo, w.dec_hi]), fmt="%.17g")
-        start = time.perf_counter()
         subprocess.run(["octave", "--no-gui", "-q", str(ROOT / "tests/reference/run_reference.m"), str(d),
-                        str(d / "out.csv")], check=True, capture_output=True)
-        total = time.perf_counter() - start
+                        str(d / "out.csv")], check=True, capture_output=True, cwd=ROOT)
         per = pd.read_csv(d / "out.csv")
-        per = per[~per.metric.str.endswith("_unit_scale")]
-        return total, dict(zip(per.metric, per.seconds))
+        return dict(zip(per.metric, per.seconds))
+
+
+def throughput(n: int, threads: int) -> list[tuple[str, float, int]]:
+    """Triples per second of ``evaluate_folders`` serially, on 2 processes and on a 2-worker LocalCluster."""
+    from distributed import Client, LocalCluster
+
+    from res2netfuse import metrics as M
+
+    tno, peers = ROOT / "data/fusion/tno", ROOT / "data/peers/tno"
+    methods = sorted(d for d in peers.iterdir() if d.is_dir())[:3]
+    stems = sorted(p.stem for p in (tno / "ir").glob("*.png"))[: -(-n // len(methods))]
+    args = (tno / "ir", tno / "vi", {d.name: d for d in methods}, M.ALL_METRICS, False, stems)
+    rows = []
+    for label, kwargs in ((f"1 process ({threads} threads)", {"jobs": 1}), ("2 processes", {"jobs": 2})):
+        start = time.perf_counter()
+        df = M.evaluate_folders(*args, **kwargs)
+        rows.append((label, len(df) / (time.perf_counter() - start), len(df)))
+    start = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        df = M.evaluate_folders(*args, client=client)
+    rows.append(("Dask LocalCluster, 2 workers (cluster start-up included)", len(df) / (time.perf_counter() - start),
+                 len(df)))
+    return rows
 
 
 def main() -> None:
@@ -119,39 +151,42 @@ def main() -> None:
     from res2netfuse.io import load_gray_uint8
 
     torch.set_num_threads(args.threads)
-    tno = ROOT / "data/fusion/tno"
-    paths = [tno / "ir" / f"{args.pair}.png", tno / "vi" / f"{args.pair}.png",
+    print(f"load average at start: {load_avg()} ({os.cpu_count()} CPUs)")
+    paths = [ROOT / "data/fusion/tno/ir" / f"{args.pair}.png", ROOT / "data/fusion/tno/vi" / f"{args.pair}.png",
              ROOT / "data/peers/tno" / args.method / f"{args.pair}.png"]
     a, b, f = (load_gray_uint8(p) for p in paths)
-    print(f"triple: TNO {args.pair} / {args.method}, {a.shape[1]}x{a.shape[0]}, {args.threads} threads")
-    wall, cpu = timed(lambda: M.evaluate(a, b, f), args.repeats)
-    paper_wall, _ = timed(lambda: M.evaluate(a, b, f, M.PAPER_METRICS), args.repeats)
-    print(f"ours, all 15 metrics: {wall:.3f} s wall, {cpu:.3f} s CPU; the paper's six: {paper_wall:.3f} s wall")
-    af, bf, ff = (x.astype(float) for x in (a, b, f))
-    per_metric = {m: timed(lambda m=m: M._METRICS[m](af, bf, ff), 1)[0] for m in M.ALL_METRICS}
-    ref = octave_seconds(paths)
-    print(f"{'metric':8s} {'ours [s]':>9s} {'octave [s]':>11s}")
+    old = baseline_module(args.baseline)
+    print(f"triple: TNO {args.pair} / {args.method}, {a.shape[1]}x{a.shape[0]}; {args.threads} threads; "
+          f"baseline {args.baseline}")
+
+    rows = []
     for m in M.ALL_METRICS:
-        o = f"{ref[1][m]:11.3f}" if ref else f"{'-':>11s}"
-        print(f"{m:8s} {per_metric[m]:9.3f} {o}")
-    if ref:
-        print(f"Octave reference (whole script incl. start-up): {ref[0]:.1f} s; metrics alone "
-              f"{sum(ref[1].values()):.1f} s -> ratio {sum(ref[1].values()) / wall:.1f}x "
-              f"(start-up included: {ref[0] / wall:.1f}x)")
-    if ref and args.loop_code:
-        loops = loop_code_seconds(paths, args.crop)
-        print("toolbox loop code (FMI_dct, MS_SSIM extrapolated from a crop by window count): "
-              + ", ".join(f"{m} {v:.1f} s ({v / per_metric[m]:.0f}x ours)" for m, v in loops.items()))
-        slowest = {**ref[1], **loops, "FMI_w": loops["FMI_dct"]}  # FMI_w runs the same loop as FMI_dct
-        print(f"reference with its loop code: ~{sum(slowest.values()):.0f} s per triple "
-              f"-> ratio ~{sum(slowest.values()) / wall:.0f}x")
-    if args.full:
-        peers = ROOT / "data/peers/tno"
-        dirs = sorted(d for d in peers.iterdir() if d.is_dir())
-        start = time.perf_counter()
-        df = M.evaluate_folders(tno / "ir", tno / "vi", dirs)
-        total = time.perf_counter() - start
-        print(f"whole TNO set: {len(df)} triples in {total:.0f} s ({total / len(df):.2f} s per triple)")
+        before = timed(lambda m=m: old.evaluate(a, b, f, [m]), args.repeats)
+        after = timed(lambda m=m: M.evaluate(a, b, f, [m], threads=args.threads), args.repeats)
+        rows.append((m, *before, *after))
+    for label, names in (("paper's six", M.PAPER_METRICS), ("all 15", M.ALL_METRICS)):
+        before = timed(lambda names=names: old.evaluate(a, b, f, names), args.repeats)
+        after = timed(lambda names=names: M.evaluate(a, b, f, names, threads=args.threads), args.repeats)
+        one = timed(lambda names=names: M.evaluate(a, b, f, names, threads=1), args.repeats)
+        rows.append((label, *before, *after))
+        rows.append((f"{label}, 1 thread", float("nan"), float("nan"), *one))
+    fusion_wall, fusion_cpu = densefuse_seconds(args.threads, args.repeats)
+    print(f"\nDenseFuse fusion of the same pair ({args.threads} threads): {fusion_wall:.3f} s wall, "
+          f"{fusion_cpu:.3f} s CPU")
+    print("\n| metric | before wall [s] | before CPU [s] | after wall [s] | after CPU [s] | speed-up (wall) | "
+          "after / DenseFuse fusion (wall) |\n|---|---|---|---|---|---|---|")
+    for name, bw, bc, aw, ac in rows:
+        speed = f"{bw / aw:.1f}x" if bw == bw else "-"
+        print(f"| {name} | {bw:.3f} | {bc:.3f} | {aw:.3f} | {ac:.3f} | {speed} | {aw / fusion_wall:.2f} |")
+    if args.octave:
+        ref = octave_seconds(paths)
+        if ref:
+            print("\nOctave reference driver: " + ", ".join(f"{m} {ref[m]:.2f} s" for m in M.ALL_METRICS if m in ref))
+    if args.throughput:
+        print(f"\nfolder throughput, {args.throughput} triples (TNO pairs x 3 peer methods), all 15 metrics:")
+        for label, rate, count in throughput(args.throughput, args.threads):
+            print(f"| {label} | {count} | {rate:.2f} triples/s |")
+    print(f"\nload average at end: {load_avg()}")
 
 
 if __name__ == "__main__":

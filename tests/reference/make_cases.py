@@ -3,10 +3,14 @@
 Real cases: TNO pairs x peer methods from ``data/`` (copied as 8-bit gray PNGs, RGB peers
 converted with res2netfuse.io's MATLAB ``rgb2gray`` rule). Synthetic cases: small integer
 images from :func:`synthetic_cases` (also used by the tests, which rebuild them instead of
-reading files). Also writes PyWavelets' 'dmey' filters for the driver's ``dwt2``.
+reading files). Also writes PyWavelets' 'dmey' filters for the driver's ``dwt2``. With ``--ssim``:
+every TNO pair x every peer method (:data:`SSIM_REAL`), for the SSIM-only reference
+``expected_ssim.csv``.
 
     python tests/reference/make_cases.py /tmp/metrics_ref
     octave --no-gui -q tests/reference/run_reference.m /tmp/metrics_ref tests/reference/expected.csv
+    python tests/reference/make_cases.py --ssim /tmp/metrics_ssim
+    octave --no-gui -q tests/reference/run_reference.m /tmp/metrics_ssim tests/reference/expected_ssim.csv ssim
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ import numpy as np
 import pywt
 
 from res2netfuse.io import load_gray_uint8, save_image
+from res2netfuse.metrics.reference import case_paths
 
 REAL = [(pair, method) for pair in ("01", "07", "15") for method in ("DenseFuse", "SeAFusion", "FusionGAN")]
+PEERS = ("DenseFuse", "FusionGAN", "IFCNN", "PIAFusion", "PMGI", "RFN-Nest", "SDNet", "SeAFusion", "U2Fusion")
+SSIM_REAL = [(f"{pair:02d}", method) for pair in range(1, 43) for method in PEERS]
 
 
 def synthetic_cases() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -44,17 +51,15 @@ def synthetic_cases() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     }
 
 
-def main(out: Path) -> None:
+def main(out: Path, ssim_only: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
     lines = []
-    for pair, method in REAL:
-        paths = [Path("data/fusion/tno/ir") / f"{pair}.png", Path("data/fusion/tno/vi") / f"{pair}.png",
-                 Path("data/peers/tno") / method / f"{pair}.png"]
+    for pair, method in SSIM_REAL if ssim_only else REAL:
         case = f"tno{pair}_{method}"
-        for role, p in zip("abf", paths):
+        for role, p in zip("abf", case_paths(case)):
             save_image(out / f"{case}_{role}.png", load_gray_uint8(p))
         lines.append(case)
-    for case, images in synthetic_cases().items():
+    for case, images in {} if ssim_only else synthetic_cases().items():
         for role, img in zip("abf", images):
             save_image(out / f"{case}_{role}.png", img)
         lines.append(case)
@@ -64,4 +69,5 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/metrics_ref"))
+    args = [a for a in sys.argv[1:] if a != "--ssim"]
+    main(Path(args[0] if args else "/tmp/metrics_ref"), ssim_only="--ssim" in sys.argv[1:])

@@ -2,18 +2,30 @@
 % run under GNU Octave 7.3 + image package. Usage (from the repository root):
 %   python tests/reference/make_cases.py /tmp/metrics_ref
 %   octave --no-gui -q tests/reference/run_reference.m /tmp/metrics_ref tests/reference/expected.csv [check]
-% The toolbox functions are called unchanged on [0,255] doubles (uint8 for MI, as the toolbox
-% wrapper does), except where the loop code is too slow or cannot run in Octave:
+%   python tests/reference/make_cases.py --ssim /tmp/metrics_ssim
+%   octave --no-gui -q tests/reference/run_reference.m /tmp/metrics_ssim tests/reference/expected_ssim.csv ssim
+% Metric names are those of res2netfuse.metrics under the paper's convention (analysis_Reference.m:
+% im2double images for Qabf, Nabf, SSIM); *_toolbox rows are the same functions on [0,255]
+% doubles; SSIM_a_wang is Wang's ssim_index.m. The toolbox functions are called unchanged (uint8
+% for MI, as the wrapper does), except where the loop code is too slow or cannot run in Octave:
 %   * FMI: fmi_vec below is analysis_fmi.m with its per-window loop vectorised over windows
 %     (same 81-cell joint pdf); dct2 via the orthonormal DCT matrix (Octave has no dct2);
 %     'wavelet' uses dwt2_sym with PyWavelets' 62-tap 'dmey' (Octave has no 'dmey').
 %   * MEF-SSIM: mef_ssim_vec is mef_ssim.m with the loop over window positions swapped for a
 %     loop over the 121 offsets; ms_vec is analysis_ms_ssim.m calling it.
-%   * SSIM: Octave has no ssim; ssim_wang is Wang et al.'s ssim_index.m (L = 255).
+%   * SSIM: Octave has no ssim. ssim_matlab is MATLAB's documented ssim algorithm (defaults:
+%     Gaussian 11x11 sigma 1.5 weights, imfilter 'replicate' at full size, C1 = (0.01 L)^2,
+%     C2 = (0.03 L)^2, C3 = C2/2, unit exponents, mean of the whole map; L = 1 for doubles),
+%     called as analysis_Reference.m does: ssim(im2double(F), im2double(X)). ssim_wang is Wang
+%     et al.'s ssim_index.m (L = 255, mean over the 'valid' map).
 %   * Qabf, Nabf: qabf_vec / nabf_vec are analysis_Qabf.m / analysis_nabf.m with the pixel
-%     loops written element-wise (the loop code takes minutes per 768x576 image in Octave).
+%     loops written element-wise (the loop code takes minutes per 768x576 image in Octave),
+%     summing in the loop code's order: on [0,1] input their exact-zero and equality tests see
+%     last-bit rounding (Qabf's conv2 is Octave's; sobel_fn.m's sum(sum(.)) is spelled out).
 % With the extra argument 'check', the vectorised versions are compared with the loop code
-% on small crops and the differences written to <out>.check.csv.
+% (for ssim_matlab: a direct per-pixel loop over the documented formula) on small crops and
+% the differences written to <out>.check.csv. With 'ssim', only SSIM_a and SSIM_a_wang are
+% computed (for many more real triples).
 1;
 pkg load image
 warning('off', 'all');
@@ -223,11 +235,25 @@ function out = qabf_vec(pA, pB, pF)
   out = sum(sum(qabf_pres(gA, aA, gF, aF) .* gA + qabf_pres(gB, aB, gF, aF) .* gB)) / sum(sum(gA + gB));
 end
 
+function s = sum_sum_3x3(xe, k)
+  % sum(sum(xe(i-1:i+1, j-1:j+1) .* k)) at every interior (i, j), in sobel_fn.m's order (it
+  % matters on [0,1] input): each column's three products summed top to bottom from 0, then the
+  % three column sums left to right from 0
+  [p, q] = size(xe); s = zeros(p - 2, q - 2);
+  for dj = 1:3
+    c = zeros(p - 2, q - 2);
+    for di = 1:3
+      c = c + xe(di:p-3+di, dj:q-3+dj) .* k(di, dj);
+    end
+    s = s + c;
+  end
+end
+
 function [g, a] = nabf_grad(x)
-  % sobel_fn = correlation of the reflected image (per_extn_im_fn) with the /8 Sobel masks
-  vtemp = [-1 0 1; -2 0 2; -1 0 1] / 8; htemp = [-1 -2 -1; 0 0 0; 1 2 1] / 8;
+  % sobel_fn.m: the /8 Sobel masks on the reflected image (per_extn_im_fn), sums as its loop does
+  vtemp = [-1 0 1; -2 0 2; -1 0 1] / 8; htemp = [-1 -2 -1; -0 0 0; 1 2 1] / 8;
   xe = per_extn_im_fn(x, 3);
-  gv = filter2(vtemp, xe, 'valid'); gh = filter2(htemp, xe, 'valid');
+  gv = sum_sum_3x3(xe, vtemp); gh = sum_sum_3x3(xe, htemp);
   g = sqrt(gh .^ 2 + gv .^ 2); a = atan(gv ./ gh); a(gv == 0 & gh == 0) = 0;
 end
 
@@ -255,6 +281,33 @@ function m = ssim_wang(x, y)
   m = mean2(((2 * mu1 .* mu2 + C1) .* (2 * s12 + C2)) ./ ((mu1 .^ 2 + mu2 .^ 2 + C1) .* (s1 + s2 + C2)));
 end
 
+function m = ssim_matlab(A, B)
+  % MATLAB's ssim(A, B) for double images in [0, 1] with the documented defaults
+  w = fspecial('gaussian', 11, 1.5); L = 1; C1 = (0.01 * L) ^ 2; C2 = (0.03 * L) ^ 2;
+  mux = imfilter(A, w, 'replicate'); muy = imfilter(B, w, 'replicate');
+  muxy = mux .* muy; mux2 = mux .^ 2; muy2 = muy .^ 2;
+  sx2 = imfilter(A .^ 2, w, 'replicate') - mux2; sy2 = imfilter(B .^ 2, w, 'replicate') - muy2;
+  sxy = imfilter(A .* B, w, 'replicate') - muxy;
+  map = ((2 * muxy + C1) .* (2 * sxy + C2)) ./ ((mux2 + muy2 + C1) .* (sx2 + sy2 + C2));
+  m = mean(map(:));
+end
+
+function m = ssim_matlab_loop(A, B)
+  % the same algorithm written pixel by pixel: replicated borders, 11x11 Gaussian weights
+  w = fspecial('gaussian', 11, 1.5); C1 = 0.01 ^ 2; C2 = 0.03 ^ 2; [h, wd] = size(A); total = 0;
+  for i = 1:h
+    for j = 1:wd
+      ii = min(max((i-5:i+5)', 1), h); jj = min(max(j-5:j+5, 1), wd);
+      x = A(ii, jj); y = B(ii, jj);
+      mx = sum(sum(w .* x)); my = sum(sum(w .* y));
+      vx = sum(sum(w .* x .^ 2)) - mx ^ 2; vy = sum(sum(w .* y .^ 2)) - my ^ 2;
+      cxy = sum(sum(w .* x .* y)) - mx * my;
+      total += ((2 * mx * my + C1) * (2 * cxy + C2)) / ((mx ^ 2 + my ^ 2 + C1) * (vx + vy + C2));
+    end
+  end
+  m = total / (h * wd);
+end
+
 function emit(fid, name, metric, value, seconds)
   fprintf(fid, '%s,%s,%.17g,%.3f\n', name, metric, value, seconds);
   fflush(fid);
@@ -276,9 +329,26 @@ if numel(args) > 2 && strcmp(args{3}, 'check')
     fprintf(fid, '%s,FMI_dct,%.17g,%.17g\n', name, analysis_fmi(A, B, F, 'dct', 3), fmi_vec(A, B, F, 'dct', filters));
     fprintf(fid, '%s,FMI_pixel,%.17g,%.17g\n', name, analysis_fmi(A, B, F, 'none', 3), fmi_vec(A, B, F, 'none', filters));
     fprintf(fid, '%s,MS_SSIM,%.17g,%.17g\n', name, analysis_ms_ssim(cat(3, A, B), F), ms_vec(cat(3, A, B), F));
-    fprintf(fid, '%s,Qabf,%.17g,%.17g\n', name, analysis_Qabf(A, B, F), qabf_vec(A, B, F));
-    fprintf(fid, '%s,Qabf_unit_scale,%.17g,%.17g\n', name, analysis_Qabf(A / 255, B / 255, F / 255), qabf_vec(A / 255, B / 255, F / 255));
-    fprintf(fid, '%s,Nabf,%.17g,%.17g\n', name, analysis_nabf(F, A, B), nabf_vec(F, A, B));
+    fprintf(fid, '%s,Qabf_toolbox,%.17g,%.17g\n', name, analysis_Qabf(A, B, F), qabf_vec(A, B, F));
+    fprintf(fid, '%s,Qabf,%.17g,%.17g\n', name, analysis_Qabf(A / 255, B / 255, F / 255), qabf_vec(A / 255, B / 255, F / 255));
+    fprintf(fid, '%s,Nabf_toolbox,%.17g,%.17g\n', name, analysis_nabf(F, A, B), nabf_vec(F, A, B));
+    fprintf(fid, '%s,Nabf,%.17g,%.17g\n', name, analysis_nabf(F / 255, A / 255, B / 255), nabf_vec(F / 255, A / 255, B / 255));
+    fprintf(fid, '%s,SSIM_matlab,%.17g,%.17g\n', name, ssim_matlab_loop(F / 255, A / 255), ssim_matlab(F / 255, A / 255));
+    fflush(fid);
+  end
+  fclose(fid);
+  exit(0);
+end
+
+if numel(args) > 2 && strcmp(args{3}, 'ssim')
+  fid = fopen(out_csv, 'w');
+  fprintf(fid, 'case,metric,value\n');
+  for ci = 1:numel(cases)
+    name = strtrim(cases{ci});
+    A = double(imread(fullfile(in_dir, [name '_a.png']))); B = double(imread(fullfile(in_dir, [name '_b.png'])));
+    F = double(imread(fullfile(in_dir, [name '_f.png'])));
+    fprintf(fid, '%s,SSIM_a,%.17g\n', name, (ssim_matlab(F / 255, A / 255) + ssim_matlab(F / 255, B / 255)) / 2);
+    fprintf(fid, '%s,SSIM_a_wang,%.17g\n', name, (ssim_wang(F, A) + ssim_wang(F, B)) / 2);
     fflush(fid);
   end
   fclose(fid);
@@ -292,8 +362,8 @@ for ci = 1:numel(cases)
   a = imread(fullfile(in_dir, [name '_a.png'])); b = imread(fullfile(in_dir, [name '_b.png']));
   f = imread(fullfile(in_dir, [name '_f.png']));
   A = double(a); B = double(b); F = double(f);
-  tic; v = (ssim_wang(F, A) + ssim_wang(F, B)) / 2; emit(fid, name, 'SSIM_a', v, toc);
-  tic; v = qabf_vec(A, B, F); emit(fid, name, 'Qabf', v, toc);
+  tic; v = (ssim_matlab(F / 255, A / 255) + ssim_matlab(F / 255, B / 255)) / 2; emit(fid, name, 'SSIM_a', v, toc);
+  tic; v = qabf_vec(A / 255, B / 255, F / 255); emit(fid, name, 'Qabf', v, toc);
   tic; v = fmi_vec(A, B, F, 'dct', filters); emit(fid, name, 'FMI_dct', v, toc);
   tic; v = fmi_vec(A, B, F, 'wavelet', filters); emit(fid, name, 'FMI_w', v, toc);
   tic; v = analysis_SCD(A, B, F); emit(fid, name, 'SCD', v, toc);
@@ -306,9 +376,10 @@ for ci = 1:numel(cases)
   tic; v = vifp_mscale(A, F) + vifp_mscale(B, F); emit(fid, name, 'VIF', v, toc);
   tic; v = PSNR_evaluation(A, B, F); emit(fid, name, 'PSNR', v, toc);
   tic; v = CC_evaluation(A, B, F); emit(fid, name, 'CC', v, toc);
-  tic; v = nabf_vec(F, A, B); emit(fid, name, 'Nabf', v, toc);
-  % the toolbox wrapper's scale for these two (im2double: [0,1]) -- documented, not matched
-  tic; v = qabf_vec(A / 255, B / 255, F / 255); emit(fid, name, 'Qabf_unit_scale', v, toc);
-  tic; v = nabf_vec(F / 255, A / 255, B / 255); emit(fid, name, 'Nabf_unit_scale', v, toc);
+  tic; v = nabf_vec(F / 255, A / 255, B / 255); emit(fid, name, 'Nabf', v, toc);
+  % the same functions on [0,255] doubles (convention "toolbox"), and Wang's SSIM
+  tic; v = qabf_vec(A, B, F); emit(fid, name, 'Qabf_toolbox', v, toc);
+  tic; v = nabf_vec(F, A, B); emit(fid, name, 'Nabf_toolbox', v, toc);
+  tic; v = (ssim_wang(F, A) + ssim_wang(F, B)) / 2; emit(fid, name, 'SSIM_a_wang', v, toc);
 end
 fclose(fid);

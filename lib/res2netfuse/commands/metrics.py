@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import ImageError, check_same_size, load_gray_uint8
-from ..metrics import ALL_METRICS, PAPER_METRICS, evaluate, evaluate_folders
+from ..metrics import ALL_METRICS, CONVENTIONS, PAPER_METRICS, Convention, evaluate, evaluate_folders
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,6 +29,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--out", help="CSV to write, one row per method and image")
     p.add_argument("--metrics", choices=["all", "paper"], default="all",
                    help="all 15 metrics or the paper's six (SSIM_a, Qabf, FMI_dct, FMI_w, SCD, MS_SSIM)")
+    p.add_argument("--convention", choices=CONVENTIONS, default="paper",
+                   help="paper: Qabf and Nabf on im2double [0,1] images, as the paper's analysis_Reference.m; "
+                        "toolbox: every function on [0,255] (default: paper)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="parallel processes for folders (default: all cores; 1: this process)")
+    p.add_argument("--scheduler", default=None,
+                   help="score on a Dask cluster, e.g. tcp://host:8786 (its workers must see the same paths)")
     p.set_defaults(run=run)
 
 
@@ -47,7 +54,8 @@ def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return out
 
 
-def evaluate_files(ir: str, vi: str, fused: list[str], metrics: tuple[str, ...]) -> pd.DataFrame:
+def evaluate_files(ir: str, vi: str, fused: list[str], metrics: tuple[str, ...],
+                   convention: Convention = "paper") -> pd.DataFrame:
     """The table of :func:`evaluate_folders` for one IR/VI pair of files and fused files (method = file stem)."""
     a, b = load_gray_uint8(ir), load_gray_uint8(vi)
     check_same_size(a, b, ir, vi)
@@ -56,11 +64,21 @@ def evaluate_files(ir: str, vi: str, fused: list[str], metrics: tuple[str, ...])
         f = load_gray_uint8(path)
         check_same_size(a, f, ir, path)
         try:
-            values = evaluate(a, b, f, metrics)
+            values = evaluate(a, b, f, metrics, convention=convention)
         except ValueError as exc:
             raise ImageError(path, str(exc)) from None
         rows.append({"method": Path(path).stem, "image": Path(ir).stem, **values})
     return pd.DataFrame(rows, columns=["method", "image", *metrics])
+
+
+def _score_folders(args: argparse.Namespace, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """:func:`evaluate_folders` on ``--jobs`` processes, or on the Dask cluster at ``--scheduler``."""
+    if args.scheduler is None:
+        return evaluate_folders(args.ir, args.vi, args.fused, metrics, convention=args.convention, jobs=args.jobs)
+    from distributed import Client
+
+    with Client(args.scheduler) as client:
+        return evaluate_folders(args.ir, args.vi, args.fused, metrics, convention=args.convention, client=client)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,9 +96,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--fused files or folders must have distinct names (the method column): {names}")
     metrics = PAPER_METRICS if args.metrics == "paper" else ALL_METRICS
     if all(files):
-        table = evaluate_files(args.ir, args.vi, args.fused, metrics)
+        table = evaluate_files(args.ir, args.vi, args.fused, metrics, args.convention)
     else:
-        table = evaluate_folders(args.ir, args.vi, args.fused, metrics=metrics)
+        table = _score_folders(args, metrics)
     means = table.groupby("method", sort=False)[list(metrics)].mean()
     print(means.to_string(float_format=lambda v: f"{v:.5f}"))
     if args.out:
