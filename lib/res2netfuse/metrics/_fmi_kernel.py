@@ -40,6 +40,8 @@ from numba.extending import intrinsic
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 SEG = 256  # scratch columns: a row is processed in segments of at most SEG - 2 windows
+STRIDE = SEG + 16  # scratch row length: not a power of two, so the ~50 rows a stage touches do not
+# all fall into the same few L1 cache sets (1.2x faster than a stride of 256)
 # scratch rows (offsets are compile-time constants: LLVM proves the stages free of dependences)
 RA, RB, RF, RX = 0, 3, 6, 9  # the segment's 3 rows of A, B, F, and of the current source X
 FN, PF, CF = 12, 21, 30  # F: normalised window (9), pdf (9), cdf (8)
@@ -100,7 +102,7 @@ def _xlog2x(p: float) -> float:  # pragma: no cover - compiled
 @numba.njit(inline="always", **_JIT)
 def _at(row: int, w: int) -> np.uint64:  # pragma: no cover - compiled
     """Scratch index of (row, window w); unsigned, so numba emits no negative-index wraparound."""
-    return np.uint64(row * SEG + w)
+    return np.uint64(row * STRIDE + w)
 
 
 @numba.njit(**_JIT)
@@ -276,7 +278,7 @@ with _unroll_budget(3000):
     def fmi_row_sums(fa: np.ndarray, fb: np.ndarray, ff: np.ndarray, r0: int, r1: int,
                      out: np.ndarray) -> None:  # pragma: no cover - compiled
         """``out[r] = sum over the 3x3 windows of row r of (FMI_AF + FMI_BF) / 2``, for r0 <= r < r1."""
-        s = np.zeros(ROWS * SEG)
+        s = np.zeros(ROWS * STRIDE)
         cols = ff.shape[1] - 2
         parts = -(-cols // (SEG - 2))
         width = -(-cols // parts)
