@@ -131,3 +131,15 @@ def test_ycbcr_luma_matches_pillow(data_dir: Path) -> None:
     ours = np.round(io.rgb_to_ycbcr(rgb) * 255)
     pil = np.asarray(Image.open(path).convert("RGB").convert("YCbCr")).astype(np.float32)
     assert np.abs(ours - pil).max() <= 1
+
+
+def test_paired_files_restricted_to_stems_needs_only_those(tmp_path: Path) -> None:
+    for folder, stems in (("a", ("01", "02", "03")), ("b", ("01", "02"))):
+        (tmp_path / folder).mkdir()
+        for stem in stems:
+            io.save_image(tmp_path / folder / f"{stem}.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(io.ImageError, match="b: has no file for 03"):
+        io.paired_files(tmp_path / "a", tmp_path / "b")
+    assert [s for s, _ in io.paired_files(tmp_path / "a", tmp_path / "b", stems=["02", "01"])] == ["01", "02"]
+    with pytest.raises(io.ImageError, match="b: has no file for 03"):
+        io.paired_files(tmp_path / "a", tmp_path / "b", stems=["03"])

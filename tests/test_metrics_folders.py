@@ -70,7 +70,7 @@ def test_evaluate_folders_names_the_bad_file(folders: Path) -> None:
 
 @pytest.mark.parametrize("kwargs,message", [({"jobs": 0}, "jobs must be at least 1"),
                                             ({"metrics": ["nope"]}, "unknown metric"),
-                                            ({"images": ["03"]}, "no pair for 03")])
+                                            ({"images": ["03"]}, "has no file for 03")])
 def test_bad_arguments_are_refused(folders: Path, kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValueError, match=message):
         _score(folders, **kwargs)

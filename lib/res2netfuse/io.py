@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -166,20 +166,20 @@ def list_images(folder: PathLike) -> dict[str, Path]:
     return files
 
 
-def paired_files(*folders: PathLike) -> list[tuple[str, list[Path]]]:
+def paired_files(*folders: PathLike, stems: Sequence[str] | None = None) -> list[tuple[str, list[Path]]]:
     """Pair files by stem across folders: ``[(stem, [path_in_folder_0, ...]), ...]``.
 
-    Every stem must be present in every folder; otherwise an :class:`ImageError` names the
-    folder and the missing names.
+    Every stem (of any folder, or only those in ``stems`` when given) must be present in every
+    folder; otherwise an :class:`ImageError` names the folder and the missing names.
     """
     listings = [list_images(f) for f in folders]
-    stems = set().union(*listings)
+    wanted = set().union(*listings) if stems is None else set(stems)
     for folder, listing in zip(folders, listings):
-        missing = sorted(stems - set(listing))
+        missing = sorted(wanted - set(listing))
         if missing:
             raise ImageError(folder, f"has no file for {', '.join(missing[:5])}"
                              + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""))
-    return [(s, [listing[s] for listing in listings]) for s in sorted(stems)]
+    return [(s, [listing[s] for listing in listings]) for s in sorted(wanted)]
 
 
 def to_uint8(x: np.ndarray, mapping: Mapping = "minmax") -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -62,12 +63,7 @@ def score_task(task: Task, metrics: Sequence[str], convention: Convention, threa
 
 def _tasks(ir_dir: PathLike, vi_dir: PathLike, named: Mapping[str, PathLike],
            images: Sequence[str] | None) -> list[Task]:
-    pairs = paired_files(ir_dir, vi_dir, *named.values())
-    if images is not None:
-        unknown = sorted(set(images) - {stem for stem, _ in pairs})
-        if unknown:
-            raise ImageError(ir_dir, f"has no pair for {', '.join(unknown)}")
-        pairs = [p for p in pairs if p[0] in set(images)]
+    pairs = paired_files(ir_dir, vi_dir, *named.values(), stems=images)
     return [Task(method, stem, str(ir), str(vi), str(fused))
             for stem, (ir, vi, *fused_paths) in pairs for method, fused in zip(named, fused_paths)]
 
@@ -142,8 +138,8 @@ def evaluate_folders(ir_dir: PathLike, vi_dir: PathLike, fused_dirs: Mapping[str
     else:
         outcomes = _processes(tasks, names, convention, min(jobs, len(tasks)))
     rows: list[dict[str, float] | None] = [None] * len(tasks)
-    with bar(total=len(tasks), desc="metrics", unit="triple", disable=not progress) as progress_bar:
-        for i, (values, problem) in outcomes:
+    with closing(outcomes), bar(total=len(tasks), desc="metrics", unit="triple", disable=not progress) as progress_bar:
+        for i, (values, problem) in outcomes:  # closing: a failure stops the pool or cancels the cluster's tasks
             if problem is not None:
                 raise ImageError(*problem)
             rows[i] = values
