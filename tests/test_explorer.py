@@ -21,6 +21,7 @@ from res2netfuse.io import ImageError, load_gray_uint8, rgb_to_ycbcr
 from res2netfuse.metrics import PAPER_METRICS, evaluate
 from res2netfuse.model import ModelConfig, Res2NetFuse
 from res2netfuse.pipeline import Sources, fuse_arrays, fuse_files, load_model
+from res2netfuse.weights import default_weights
 
 
 class CountingModel(torch.nn.Module):
@@ -142,12 +143,13 @@ def test_settings_validate_and_fill_defaults(densefuse: torch.nn.Module, pair: e
         ex.FusionEngine(densefuse, "densefuse").fuse(pair, ex.Settings.of("l1", r=-1))
 
 
-def test_missing_checkpoint_falls_back_to_densefuse_and_says_how(data_dir: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(data_dir.parent)
+def test_missing_checkpoint_falls_back_to_the_shipped_model_and_says_how(tmp_path: Path) -> None:
     model, key, note = ex.load_explorer_model("res2netfuse", str(tmp_path / "none.pt"), "cpu")
-    assert key[0] == "densefuse" and type(model).__name__ == "DenseFuse"
-    assert "none.pt" in note and "dvc repro train" in note
+    assert key[0] == "res2netfuse" and type(model).__name__ == "Res2NetFuse"
+    assert Path(key[1]) == default_weights("res2netfuse").resolve()
+    assert "none.pt" in note and "shipped" in note and "dvc repro train" in note
+    with pytest.raises(FileNotFoundError, match="none.model"):
+        ex.load_explorer_model("densefuse", str(tmp_path / "none.model"), "cpu")
 
 
 # ---- pairs: the datasets registry and uploads --------------------------------------------
@@ -385,10 +387,14 @@ def test_widget_bad_uploads_give_visible_messages(explorer: ex.FusionExplorer) -
     assert colour_share(explorer.last_view.shown) > 0.3  # a colour upload for B is shown in colour
 
 
-def test_widget_fallback_reuses_the_densefuse_engine_and_warns(explorer: ex.FusionExplorer, tmp_path: Path) -> None:
+def test_widget_falls_back_to_the_shipped_model_warns_and_keeps_engines(explorer: ex.FusionExplorer,
+                                                                        tmp_path: Path) -> None:
     dense = explorer.engine
     explorer.c.checkpoint.value = str(tmp_path / "none.pt")
     explorer.c.model.value = "res2netfuse"
-    assert explorer.engine is dense and "features cached" in explorer.status.value
+    assert explorer.engine is not dense and type(explorer.engine.model).__name__ == "Res2NetFuse"
     assert "none.pt" in explorer.model_note.value and "dvc repro train" in explorer.model_note.value
     assert "#b26a00" in explorer.model_note.value
+    explorer.c.model.value = "densefuse"
+    assert explorer.engine is dense and "features cached" in explorer.status.value
+    assert "#b26a00" not in explorer.model_note.value

@@ -301,7 +301,9 @@ class FusionExplorer:
         model, model_key, note = load_explorer_model(name, self.c.checkpoint.value if name == "res2netfuse" else None,
                                                      self.device)
         self.engine = self._engines.setdefault(model_key, FusionEngine(model, model_key))
-        colour = "inherit" if model_key[0] == name else "#b26a00"  # fallback to DenseFuse: warn
+        requested = self.c.checkpoint.value if name == "res2netfuse" else ""
+        fell_back = bool(requested) and Path(requested).resolve() != Path(model_key[1])
+        colour = "#b26a00" if fell_back else "inherit"  # another model than asked for: warn
         self.model_note.value = f"<small style='color:{colour}'>{html.escape(note)}</small>"
 
     # ---- rendering ------------------------------------------------------------------------

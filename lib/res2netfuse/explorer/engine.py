@@ -149,22 +149,23 @@ def metrics_table(engine: FusionEngine, pair: Pair, settings: Settings, referenc
 
 def load_explorer_model(name: ModelName, checkpoint: str | None = None,
                         device: str = "auto") -> tuple[torch.nn.Module, tuple[str, str, float], str]:
-    """``(model, cache key, note)``; a missing or invalid Res2NetFuse checkpoint falls back to DenseFuse.
+    """``(model, cache key, note)``; a missing or invalid Res2NetFuse checkpoint falls back to the model
+    shipped with the package (trained on the paper's image).
 
     The key holds the resolved weight file and its modification time, so a retrained checkpoint
     is never served from stale caches. ``note`` says what was loaded and, after a fallback, why
-    and how to get the checkpoint (``dvc repro train``).
+    and how to make the checkpoint (``dvc repro train``).
     """
     path = checkpoint or str(default_weights(name))
     note = ""
-    if name == "res2netfuse":
-        try:
-            model = load_model("res2netfuse", path, device)
-        except (FileNotFoundError, ValueError) as exc:
-            note = (f"Res2NetFuse unavailable: {exc}. Showing DenseFuse instead; make the checkpoint with "
-                    f"`dvc repro train` (or `res2netfuse train --out-dir results/train`). ")
-            name, path = "densefuse", str(default_weights("densefuse"))
-    if name == "densefuse":
-        model = load_model("densefuse", path, device)
+    try:
+        model = load_model(name, path, device)
+    except (FileNotFoundError, ValueError) as exc:
+        if name != "res2netfuse" or path == str(default_weights(name)):
+            raise
+        path = str(default_weights(name))
+        note = (f"{exc}. Showing the Res2NetFuse_1 model shipped with the package instead (trained on the "
+                "paper's image); make your own with `dvc repro train`. ")
+        model = load_model(name, path, device)
     resolved = Path(path).resolve()
     return model, (name, str(resolved), resolved.stat().st_mtime), note + f"Model: {name} ({path})."
