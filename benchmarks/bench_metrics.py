@@ -14,8 +14,9 @@ All in the same run, on one 768x576 triple (TNO pair 01, DenseFuse) unless said 
 * **yardstick**: one DenseFuse fusion of the same pair (``bench_fusion.py``'s ``pipeline`` variant,
   fresh process, ``--threads``) and the ratio metrics / fusion;
 * **throughput** (``--throughput N`` triples, 0 to skip): ``evaluate_folders`` on the first TNO pairs
-  x peer methods with ``jobs=1`` (one process, all threads), ``jobs=2`` processes and a Dask
-  ``LocalCluster`` of 2 single-threaded worker processes, in triples per second (start-up included);
+  x 3 peer methods with ``jobs=1`` on one core and on all (threads), ``jobs=2`` processes (their start-up
+  included) and a Dask ``LocalCluster`` of 2 single-threaded worker processes (without and with
+  the cluster's start-up), in triples per second;
 * ``--octave``: the Octave reference driver on the same triple (``tests/reference/run_reference.m``).
 
 The machine's load average is printed before and after: on a shared machine rerun when it is low.
@@ -127,16 +128,24 @@ def throughput(n: int, threads: int) -> list[tuple[str, float, int]]:
     stems = sorted(p.stem for p in (tno / "ir").glob("*.png"))[: -(-n // len(methods))]
     args = (tno / "ir", tno / "vi", {d.name: d for d in methods}, M.ALL_METRICS, False, stems)
     rows = []
-    for label, kwargs in ((f"1 process ({threads} threads)", {"jobs": 1}), ("2 processes", {"jobs": 2})):
+    cores = os.sched_getaffinity(0)
+    for label, kwargs, affinity in (("1 process on 1 core", {"jobs": 1}, {min(cores)}),
+                                    (f"1 process, {threads} threads", {"jobs": 1}, cores),
+                                    ("2 processes", {"jobs": 2}, cores)):
+        os.sched_setaffinity(0, affinity)  # the per-triple threads follow the cores available
         start = time.perf_counter()
         df = M.evaluate_folders(*args, **kwargs)
         rows.append((label, len(df) / (time.perf_counter() - start), len(df)))
+        os.sched_setaffinity(0, cores)
     start = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       silence_logs=40) as cluster, Client(cluster) as client:
+        client.wait_for_workers(2)
+        started = time.perf_counter()
         df = M.evaluate_folders(*args, client=client)
-    rows.append(("Dask LocalCluster, 2 workers (cluster start-up included)", len(df) / (time.perf_counter() - start),
-                 len(df)))
+        done = time.perf_counter()
+    rows.append(("Dask LocalCluster, 2 workers", len(df) / (done - started), len(df)))
+    rows.append((f"  the same, cluster start-up ({started - start:.1f} s) included", len(df) / (done - start), len(df)))
     return rows
 
 
