@@ -66,3 +66,16 @@ def test_claim_texts_quote_the_paper() -> None:
         for piece in quote.split("[...]"):
             if claim.id not in ("mean_vs_l1",):  # a summary of Table II's orderings, not a sentence
                 assert piece.strip().lower() in words, f"{claim.id}: {piece!r} is not in the paper"
+
+
+def test_ledger_markdown_has_a_summary_and_one_section_per_claim() -> None:
+    ledger = pd.DataFrame([{"claim": "a", "section": "Sec. 1", "paper says": "it works", "verdict": "supported",
+                            "evidence": "part one | part two"},
+                           {"claim": "b", "section": "Sec. 2", "paper says": "it is fast", "verdict": "not supported",
+                            "evidence": "slow"}])
+    text = claims.ledger_markdown(ledger, "# Title")
+    assert text.startswith("# Title\n\n| claim | section | verdict |")
+    assert "| [a](#a) | Sec. 1 | **supported** |" in text and "| [b](#b) | Sec. 2 | **not supported** |" in text
+    section_a = text[text.index("## a"):text.index("## b")]
+    assert "“it works”" in section_a and "**Verdict: supported.**" in section_a
+    assert "* part one\n* part two" in section_a

@@ -71,3 +71,16 @@ def evidence(comparison: pd.DataFrame, label: str = "") -> str:
     parts = [f"{r.metric}: Δ {r.difference:+.4g} [{r.ci_low:+.4g}, {r.ci_high:+.4g}], p_holm {r.p_holm:.2g}, "
              f"spread {r.spread:.3g} → {r.verdict}" for r in comparison.itertuples()]
     return (f"{label}: " if label else "") + "; ".join(parts)
+
+
+def ledger_markdown(ledger: pd.DataFrame, caption: str) -> str:
+    """The ledger (columns ``claim, section, paper says, verdict, evidence``) as markdown: a summary table,
+    then one section per claim with the paper's words and the evidence, one bullet per part."""
+    rows = ledger.to_dict("records")
+    lines = [caption, "", "| claim | section | verdict |", "|:--|:--|:--|"]
+    lines += [f"| [{r['claim']}](#{r['claim']}) | {r['section']} | **{r['verdict']}** |" for r in rows]
+    for r in rows:
+        lines += ["", f"## {r['claim']}", "", f"*{r['section']}* — the paper: “{r['paper says']}”", "",
+                  f"**Verdict: {r['verdict']}.**", ""]
+        lines += [f"* {part.strip()}" for part in str(r["evidence"]).split(" | ")]
+    return "\n".join(lines) + "\n"
