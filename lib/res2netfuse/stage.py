@@ -16,7 +16,9 @@ Usage, from the repository root (where DVC runs stage commands)::
   leaves a partial OUT_DIR.
 * The executed copy (a report, not a DVC output) is written to ``results/notebooks/<NAME>``
   (default: the notebook's file name).
-* On SIGINT or SIGTERM, or when the parent process (``dvc``) dies: the running cell is interrupted
+* On SIGINT or SIGTERM, or when the parent process (``dvc``) dies — dvc runs the command through
+  ``$SHELL -c``, and a shell that does not ``exec`` it (Debian's dash) outlives a killed ``dvc``, so
+  such a wrapping shell's own parent is watched too: the running cell is interrupted
   through the kernel manager (the kernel runs in a session of its own, so a terminal's Ctrl-C does
   not reach it), the kernel is killed with its process group if the cell has not stopped within
   :data:`GRACE_S` seconds (at once on a second signal), then shut down; the partial folder is
@@ -53,6 +55,7 @@ EXECUTED_DIR = Path("results") / "notebooks"
 KERNEL_NAME = "python3"
 GRACE_S = 3.0  # an interrupted cell still running after this long is killed with its kernel
 PARENT_POLL_S = 0.5  # how often the runner checks that its parent (dvc) is still alive
+SHELLS = frozenset({"sh", "dash", "bash", "zsh", "ksh", "mksh", "fish"})
 
 
 class StageError(Exception):
@@ -171,6 +174,31 @@ def _remove_stale_partials(out_dir: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def _watched_ancestors() -> list[Any]:
+    """The parent, and while it is a shell running a command (``sh -c CMD``), that shell's parent too:
+    the process whose death should stop the stage (``dvc``) and the shells between it and us."""
+    import psutil
+
+    chain = [psutil.Process().parent()]
+    while chain[-1] is not None:
+        with contextlib.suppress(psutil.Error):
+            if chain[-1].name() in SHELLS and "-c" in chain[-1].cmdline()[1:]:
+                chain.append(chain[-1].parent())
+                continue
+        break
+    return [p for p in chain if p is not None]
+
+
+def _running(process: Any) -> bool:
+    """Whether a ``psutil.Process`` still runs (a zombie, dead but not yet reaped, does not)."""
+    import psutil
+
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` exists (signal 0 checks without sending anything)."""
     try:
@@ -197,6 +225,7 @@ class StageRun:
         self.stop_signal = signal.SIGTERM
         self._finished = threading.Event()  # set once the notebook run has returned (or raised)
         self._parent = os.getppid()
+        self._ancestors = _watched_ancestors()
 
     def stop(self, signum: int, reason: str) -> None:
         """Ask the stage to stop: interrupt the running cell now; kill the kernel after :data:`GRACE_S`
@@ -220,9 +249,10 @@ class StageRun:
             raise _Stopped
 
     def _watch_parent(self) -> None:
-        """Stop the stage if the parent process exits (e.g. ``dvc`` killed with SIGTERM)."""
+        """Stop the stage if the parent process, or the ``dvc`` above a wrapping shell, exits (e.g.
+        ``dvc`` killed with SIGTERM)."""
         while not self._finished.wait(PARENT_POLL_S):
-            if os.getppid() != self._parent:
+            if os.getppid() != self._parent or not all(map(_running, self._ancestors)):
                 self.stop(signal.SIGTERM, "the exit of its parent process")
                 return
 
