@@ -79,3 +79,20 @@ def test_ledger_markdown_has_a_summary_and_one_section_per_claim() -> None:
     section_a = text[text.index("## a"):text.index("## b")]
     assert "“it works”" in section_a and "**Verdict: supported.**" in section_a
     assert "* part one\n* part two" in section_a
+
+
+def test_a_claim_in_the_other_direction_is_judged_on_the_flipped_difference() -> None:
+    """The paper claims l1 > mean on some metrics while the comparison is ``mean - l1``."""
+    comparison = pd.DataFrame([{"metric": "Qabf", **row(-0.02, -0.03, -0.01, 0.001)},
+                               {"metric": "SCD", **row(0.08, 0.05, 0.11, 0.001)}])
+    out = claims.judged(comparison, {"Qabf": 0.0, "SCD": 0.0}, "higher", signs={"Qabf": -1})
+    assert list(out.verdict) == ["supported", "supported"]
+    assert list(out.claimed) == ["second > first", "first > second"]
+    assert list(claims.judged(comparison, {"Qabf": 0.0, "SCD": 0.0}, "higher").verdict) == ["not supported", "supported"]
+    flipped = claims.oriented(comparison.iloc[0].to_dict(), -1)
+    assert (flipped["difference"], flipped["ci_low"], flipped["ci_high"]) == (0.02, 0.01, 0.03)
+    assert claims.oriented(flipped, -1)["ci_low"] == -0.03
+    with pytest.raises(ValueError):
+        claims.oriented(flipped, 0)
+    with pytest.raises(ValueError):
+        claims.judged(comparison, {"Qabf": 0.0, "SCD": 0.0}, "similar", signs={"Qabf": -1})

@@ -146,6 +146,20 @@ def test_progress_lines_mode_writes_throttled_whole_lines_to_stderr(monkeypatch:
     assert lines[-1].startswith("scoring: 100%|") and "1000/1000" in lines[-1] and "triple/s" in lines[-1]
 
 
+def test_nested_bars_in_lines_mode_are_plain_lines(monkeypatch: pytest.MonkeyPatch,
+                                                   capfd: pytest.CaptureFixture[str]) -> None:
+    """tqdm places an inner bar with cursor-up escapes, which a log shows as ``[A``."""
+    monkeypatch.setenv(progress.ENV, "lines")
+    for _ in progress.bar(range(2), desc="models", unit="model"):
+        for _ in progress.bar(range(3), desc="pairs", unit="pair"):
+            pass
+    _, err = capfd.readouterr()
+    assert "\x1b" not in err and "\r" not in err
+    lines = err.splitlines()
+    assert all(line.startswith(("models:", "pairs:")) for line in lines), lines
+    assert sum(line.startswith("pairs: 100%|") for line in lines) == 2
+
+
 def test_progress_mode_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(progress.ENV, "fancy")
     with pytest.raises(ValueError, match="RES2NETFUSE_PROGRESS='fancy'"):

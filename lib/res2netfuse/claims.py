@@ -58,11 +58,30 @@ def combine(verdicts: Iterable[Verdict]) -> Verdict:
     return "inconclusive"
 
 
-def judged(comparison: pd.DataFrame, spreads: Mapping[str, float], kind: Kind, alpha: float = ALPHA) -> pd.DataFrame:
-    """``comparison`` (rows of ``stats.compare``) with columns ``spread`` and ``verdict`` added."""
+def oriented(row: Mapping[str, Any], sign: int) -> dict[str, Any]:
+    """``row`` seen in the direction a claim states: difference and CI times ``sign`` (+1: ``first >
+    second``, -1: ``second > first``), so that :func:`judge`'s ``higher`` tests either direction."""
+    if sign not in (1, -1):
+        raise ValueError(f"sign must be +1 or -1, got {sign!r}")
+    low, high = sign * row["ci_low"], sign * row["ci_high"]
+    return {**row, "difference": sign * row["difference"], "ci_low": min(low, high), "ci_high": max(low, high)}
+
+
+def judged(comparison: pd.DataFrame, spreads: Mapping[str, float], kind: Kind, alpha: float = ALPHA,
+           signs: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """``comparison`` (rows of ``stats.compare``) with columns ``spread``, ``claimed`` and ``verdict`` added.
+
+    ``signs`` (``higher`` claims only) gives per metric the direction claimed: +1 (default) ``first >
+    second``, -1 ``second > first`` (e.g. the paper's Table II has l1 above mean on some metrics)."""
+    signs = signs or {}
+    if kind != "higher" and any(v != 1 for v in signs.values()):
+        raise ValueError("signs apply to 'higher' claims only")
     out = comparison.copy()
     out["spread"] = [spreads[m] for m in out.metric]
-    out["verdict"] = [judge(r, s, kind, alpha) for r, s in zip(out.to_dict("records"), out.spread)]
+    out["claimed"] = ["|first - second| <= spread" if kind == "similar" else
+                      "first > second" if signs.get(m, 1) == 1 else "second > first" for m in out.metric]
+    out["verdict"] = [judge(oriented(r, signs.get(r["metric"], 1)), s, kind, alpha)
+                      for r, s in zip(out.to_dict("records"), out.spread)]
     return out
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -29,20 +30,22 @@ T = TypeVar("T")
 
 ENV = "RES2NETFUSE_PROGRESS"
 LINE_INTERVAL_S = 5.0  # seconds between two lines of one bar in ``lines`` mode
+_CURSOR_MOVES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # what tqdm writes to place nested bars
 
 
 class _Lines(io.TextIOBase):
-    """A text sink for tqdm that turns every redraw (``\\r...``) into one whole line on ``fd``."""
+    """A text sink for tqdm that turns every redraw (``\\r...``) into one whole line on ``fd``; the
+    cursor moves that place nested bars on a terminal are dropped (each bar state is its own line)."""
 
     def __init__(self, fd: int) -> None:
         super().__init__()
         self._fd = fd
 
     def write(self, text: str) -> int:
-        line = text.replace("\r", "").strip()
-        if line:
+        lines = [line.strip() for line in _CURSOR_MOVES.sub("", text).replace("\r", "\n").split("\n")]
+        if any(lines):
             try:
-                os.write(self._fd, f"{line}\n".encode(errors="replace"))
+                os.write(self._fd, "".join(f"{line}\n" for line in lines if line).encode(errors="replace"))
             except OSError:  # the terminal or log went away: lose the display, not the work
                 pass
         return len(text)
