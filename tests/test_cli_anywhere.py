@@ -45,7 +45,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
     """``cli(args, cwd, **env)``: ``res2netfuse ARGS`` run in ``cwd`` with only ``env`` of its variables set."""
     def run(args: list[str], cwd: Path, **env: str) -> Run:
         monkeypatch.chdir(cwd)
-        for name in (DENSEFUSE_ENV, "RES2NETFUSE_ROOT"):
+        for name in (DENSEFUSE_ENV, "RES2NETFUSE_ROOT", "RES2NETFUSE_DATA"):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -112,6 +112,13 @@ def test_densefuse_weights_come_from_the_environment_variable(cli: Callable[...,
 def test_densefuse_weights_inside_the_repository(cli: Callable[..., Run], pair: Path, root: Path) -> None:
     done = cli(["fuse", str(pair / "ir.png"), str(pair / "vi.png"), "-o", str(pair / "f.png"), "--model", "densefuse"],
                cwd=root / "notebooks")
+    assert done.code == 0 and (pair / "f.png").exists(), done.err
+
+
+def test_densefuse_weights_in_the_data_folder_named_by_its_variable(cli: Callable[..., Run], pair: Path,
+                                                                    data_dir: Path) -> None:
+    done = cli(["fuse", "ir.png", "vi.png", "-o", "f.png", "--model", "densefuse"], cwd=pair,
+               RES2NETFUSE_DATA=str(data_dir))
     assert done.code == 0 and (pair / "f.png").exists(), done.err
 
 

@@ -81,9 +81,19 @@ def test_default_training_image_outside_the_repository_is_a_one_line_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("RES2NETFUSE_ROOT", raising=False)
+    monkeypatch.delenv("RES2NETFUSE_DATA", raising=False)
     assert main(["train", "--iterations", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--image" in err and TrainConfig.image in err
+
+
+def test_default_training_image_is_found_in_the_data_folder_named_by_its_variable(
+        data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RES2NETFUSE_ROOT", raising=False)
+    monkeypatch.setenv("RES2NETFUSE_DATA", str(data_dir))
+    assert main(["train", "--iterations", "1", "--size", "16", "--device", "cpu", "--out-dir", "run"]) == 0
+    assert (tmp_path / "run" / "checkpoint.pt").exists()
 
 
 def test_default_training_image_is_found_from_inside_the_repository(

@@ -109,3 +109,19 @@ def test_the_check_finds_a_missing_dependency() -> None:
     needed = {p.name for p in closure({f"{PACKAGE}.pipeline"})}
     assert {"model.py", "baselines.py", "fusion.py", "io.py", "runtime.py"} <= needed
     assert not covered(LIB / PACKAGE / "model.py", ["lib/res2netfuse/pipeline.py"])
+
+
+def test_caches_inside_folder_deps_do_not_count() -> None:
+    """A folder dep (``lib/res2netfuse/metrics``) holds ``__pycache__`` with .pyc and numba's cache files,
+    which differ between machines and runs: DVC must ignore them, or running the tests would make the
+    stages that score look changed."""
+    import subprocess
+    import sys
+
+    caches = ["lib/res2netfuse/metrics/__pycache__/core.cpython-311.pyc",
+              "lib/res2netfuse/metrics/__pycache__/_common.kernel-40.py311.nbi",
+              "lib/res2netfuse/metrics/__pycache__/_common.kernel-40.py311.1.nbc"]
+    sources = ["lib/res2netfuse/metrics/core.py"]
+    done = subprocess.run([sys.executable, "-m", "dvc", "check-ignore", *caches, *sources], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == caches, done.stdout + done.stderr

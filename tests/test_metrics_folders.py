@@ -76,6 +76,29 @@ def test_bad_arguments_are_refused(folders: Path, kwargs: dict, message: str) ->
         _score(folders, **kwargs)
 
 
+def test_folders_or_files_with_the_same_name_are_refused_not_merged(folders: Path) -> None:
+    """Two folders named alike would share the method column and one method's scores would vanish."""
+    (folders / "other" / "MethodX").mkdir(parents=True)
+    for stem in ("01", "02"):
+        (folders / "other" / "MethodX" / f"{stem}.png").write_bytes((folders / "MethodY" / f"{stem}.png").read_bytes())
+    with pytest.raises(ValueError, match="distinct names"):
+        M.evaluate_folders(folders / "ir", folders / "vi", [folders / "MethodX", folders / "other" / "MethodX"],
+                           progress=False, jobs=1)
+    with pytest.raises(ValueError, match="distinct names"):
+        M.evaluate_files(folders / "ir" / "01.png", folders / "vi" / "01.png",
+                         [folders / "MethodX" / "01.png", folders / "other" / "MethodX" / "01.png"])
+
+
+def test_evaluate_files_gives_the_folder_rows_of_that_pair(folders: Path) -> None:
+    fused = []
+    for method in ("MethodX", "MethodY"):  # one pair's fused files, named by their method
+        fused.append(folders / f"{method}.png")
+        fused[-1].write_bytes((folders / method / "02.png").read_bytes())
+    files = M.evaluate_files(folders / "ir" / "02.png", folders / "vi" / "02.png", fused, M.PAPER_METRICS)
+    from_folders = _score(folders, jobs=1, images=["02"], metrics=M.PAPER_METRICS)
+    pd.testing.assert_frame_equal(files, from_folders, check_exact=True)
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[object]:
     distributed = pytest.importorskip("distributed")

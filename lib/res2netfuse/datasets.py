@@ -84,6 +84,16 @@ def data_root() -> Path:
     return Path(env) if env else project_root() / "data"
 
 
+def data_file(relative: str) -> Path | None:
+    """``relative`` under :func:`data_root` if that file exists; ``None`` if it does not, or outside the
+    repository without ``$RES2NETFUSE_DATA``."""
+    try:
+        path = data_root() / relative
+    except FileNotFoundError:
+        return None
+    return path if path.exists() else None
+
+
 def pair_set(name: str) -> PairSet:
     """The registered :class:`PairSet` ``name`` (``ValueError`` naming the choices otherwise)."""
     if name not in PAIR_SETS:

@@ -29,15 +29,6 @@ def project_root(start: str | os.PathLike[str] | None = None) -> Path:
     raise FileNotFoundError(f"no dvc.yaml found above {here}; run from inside the repository")
 
 
-def repository_file(relative: str | os.PathLike[str]) -> Path | None:
-    """``relative`` under :func:`project_root` when run inside the repository and that file exists, else ``None``."""
-    try:
-        path = project_root() / relative
-    except FileNotFoundError:
-        return None
-    return path if path.exists() else None
-
-
 def rank_marks(df: pd.DataFrame, columns: Iterable[str], higher_is_better: bool = True) -> pd.DataFrame:
     """Per column, 1/2/3 for the best/second/third value (ties share a rank), else 0."""
     ranks = pd.DataFrame(0, index=df.index, columns=list(columns))

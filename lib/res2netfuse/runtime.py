@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import random
 
 import numpy as np
@@ -30,6 +31,7 @@ def seed_everything(seed: int) -> torch.Generator:
         torch.backends.cudnn.benchmark = False
     return torch.Generator().manual_seed(seed)
 
+@functools.cache  # process-wide: once is enough (finding libc runs ldconfig)
 def retain_freed_memory() -> bool:
     """Make glibc ``malloc`` serve large blocks from its heap and keep freed memory for reuse.
 

@@ -47,6 +47,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil
 import yaml
 
 from . import progress
@@ -170,15 +171,13 @@ def _remove_stale_partials(out_dir: Path) -> None:
     """
     for stale in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
         pid = stale.name.rpartition("-")[2]
-        if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+        if pid.isdigit() and (int(pid) == os.getpid() or not psutil.pid_exists(int(pid))):
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def _watched_ancestors() -> list[Any]:
+def _watched_ancestors() -> list[psutil.Process]:
     """The parent, and while it is a shell running a command (``sh -c CMD``), that shell's parent too:
     the process whose death should stop the stage (``dvc``) and the shells between it and us."""
-    import psutil
-
     chain = [psutil.Process().parent()]
     while chain[-1] is not None:
         with contextlib.suppress(psutil.Error):
@@ -189,25 +188,12 @@ def _watched_ancestors() -> list[Any]:
     return [p for p in chain if p is not None]
 
 
-def _running(process: Any) -> bool:
+def _running(process: psutil.Process) -> bool:
     """Whether a ``psutil.Process`` still runs (a zombie, dead but not yet reaped, does not)."""
-    import psutil
-
     try:
         return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (signal 0 checks without sending anything)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by another user
-        pass
-    return True
 
 
 class StageRun:
@@ -224,7 +210,6 @@ class StageRun:
         self.stop_reason: str | None = None
         self.stop_signal = signal.SIGTERM
         self._finished = threading.Event()  # set once the notebook run has returned (or raised)
-        self._parent = os.getppid()
         self._ancestors = _watched_ancestors()
 
     def stop(self, signum: int, reason: str) -> None:
@@ -252,7 +237,7 @@ class StageRun:
         """Stop the stage if the parent process, or the ``dvc`` above a wrapping shell, exits (e.g.
         ``dvc`` killed with SIGTERM)."""
         while not self._finished.wait(PARENT_POLL_S):
-            if os.getppid() != self._parent or not all(map(_running, self._ancestors)):
+            if not all(map(_running, self._ancestors)):
                 self.stop(signal.SIGTERM, "the exit of its parent process")
                 return
 

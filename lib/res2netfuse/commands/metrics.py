@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import ImageError, check_same_size, load_gray_uint8
-from ..metrics import ALL_METRICS, CONVENTIONS, PAPER_METRICS, Convention, evaluate, evaluate_folders
+from ..io import ImageError
+from ..metrics import ALL_METRICS, CONVENTIONS, PAPER_METRICS, evaluate_files, evaluate_folders
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -54,23 +54,6 @@ def write_csv_atomic(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return out
 
 
-def evaluate_files(ir: str, vi: str, fused: list[str], metrics: tuple[str, ...],
-                   convention: Convention = "paper") -> pd.DataFrame:
-    """The table of :func:`evaluate_folders` for one IR/VI pair of files and fused files (method = file stem)."""
-    a, b = load_gray_uint8(ir), load_gray_uint8(vi)
-    check_same_size(a, b, ir, vi)
-    rows = []
-    for path in fused:
-        f = load_gray_uint8(path)
-        check_same_size(a, f, ir, path)
-        try:
-            values = evaluate(a, b, f, metrics, convention=convention)
-        except ValueError as exc:
-            raise ImageError(path, str(exc)) from None
-        rows.append({"method": Path(path).stem, "image": Path(ir).stem, **values})
-    return pd.DataFrame(rows, columns=["method", "image", *metrics])
-
-
 def _score_folders(args: argparse.Namespace, metrics: tuple[str, ...]) -> pd.DataFrame:
     """:func:`evaluate_folders` on ``--jobs`` processes, or on the Dask cluster at ``--scheduler``."""
     if args.scheduler is None:
@@ -91,12 +74,9 @@ def run(args: argparse.Namespace) -> int:
     if any(files) and not all(files):
         odd = next(p for p, f in zip(paths, files) if f != files[0])
         raise ValueError(f"{odd}: give --ir, --vi and --fused all as files (one triple) or all as folders")
-    names = [p.stem if p.is_file() else p.name for p in paths[2:]]
-    if len(set(names)) != len(names):
-        raise ValueError(f"--fused files or folders must have distinct names (the method column): {names}")
     metrics = PAPER_METRICS if args.metrics == "paper" else ALL_METRICS
     if all(files):
-        table = evaluate_files(args.ir, args.vi, args.fused, metrics, args.convention)
+        table = evaluate_files(args.ir, args.vi, args.fused, metrics, convention=args.convention)
     else:
         table = _score_folders(args, metrics)
     means = table.groupby("method", sort=False)[list(metrics)].mean()

@@ -23,7 +23,7 @@ from . import reference
 from .core import (ALL_METRICS, EXTRA_METRICS, HIGHER_IS_BETTER, MIN_SIDE, PAPER_METRICS, available_cores,
                    evaluate)
 from ._common import CONVENTIONS, Convention
-from .folders import evaluate_folders
+from .folders import evaluate_files, evaluate_folders
 from .gradient import nabf, qabf
 from .information import dct_feature, entropy, fmi, mutual_information, wavelet_feature
 from .statistics import average_gradient, cc_toolbox, psnr_toolbox, scd, spatial_frequency, standard_deviation
@@ -32,7 +32,7 @@ from .vif import vifp
 
 __all__ = [
     "ALL_METRICS", "CONVENTIONS", "Convention", "EXTRA_METRICS", "HIGHER_IS_BETTER", "MIN_SIDE", "PAPER_METRICS",
-    "available_cores", "average_gradient", "cc_toolbox", "dct_feature", "entropy", "evaluate", "evaluate_folders",
+    "available_cores", "average_gradient", "cc_toolbox", "dct_feature", "entropy", "evaluate", "evaluate_files", "evaluate_folders",
     "fmi", "mef_ssim", "mutual_information", "nabf", "psnr_toolbox", "qabf", "scd", "spatial_frequency", "ssim",
     "reference", "ssim_wang", "standard_deviation", "vifp", "wavelet_feature",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 Convention = Literal["paper", "toolbox"]
 CONVENTIONS: tuple[Convention, ...] = ("paper", "toolbox")
 EPS = float(np.finfo(np.float64).eps)
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
+JIT = dict(cache=True, nogil=True, error_model="numpy")  # numba options of every compiled kernel
 
 
 def as_float(*images: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -38,7 +38,7 @@ def gaussian_1d(size: int, sigma: float) -> np.ndarray:
     return g / g.sum()
 
 
-@numba.njit("f8[:, ::1](f8[:, ::1], f8[::1])", **_JIT)  # signature: compiled (or loaded) at import
+@numba.njit("f8[:, ::1](f8[:, ::1], f8[::1])", **JIT)  # signature: compiled (or loaded) at import
 def _correlate_rows_cols(x: np.ndarray, k: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     n = k.size
     rows, cols = x.shape[0] - n + 1, x.shape[1] - n + 1

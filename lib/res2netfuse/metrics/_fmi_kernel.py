@@ -38,7 +38,8 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
+from ._common import JIT
+
 SEG = 256  # scratch columns: a row is processed in segments of at most SEG - 2 windows
 STRIDE = SEG + 16  # scratch row length: not a power of two, so the ~50 rows a stage touches do not
 # all fall into the same few L1 cache sets (1.2x faster than a stride of 256)
@@ -71,7 +72,7 @@ def _from_bits(typingctx, x):  # type: ignore[no-untyped-def]  # pragma: no cove
 _SQRT2, _TWO_LOG2E = math.sqrt(2.0), 2.0 / math.log(2.0)
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(inline="always", **JIT)
 def _log2(x: float) -> float:  # pragma: no cover - compiled
     """log2 of a positive normal float64 to ~1 ulp, vectorisable (libm's log2 is a call LLVM cannot).
 
@@ -92,20 +93,20 @@ def _log2(x: float) -> float:  # pragma: no cover - compiled
     return exponent + _TWO_LOG2E * t * p
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(inline="always", **JIT)
 def _xlog2x(p: float) -> float:  # pragma: no cover - compiled
     """p log2|p|, 0 at p = 0."""
     v = p * _log2(abs(p))
     return 0.0 if p == 0 else v
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(inline="always", **JIT)
 def _at(row: int, w: int) -> np.uint64:  # pragma: no cover - compiled
     """Scratch index of (row, window w); unsigned, so numba emits no negative-index wraparound."""
     return np.uint64(row * STRIDE + w)
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _pdf_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
     """The windows of rows RX min-max normalised (rows NX; all ones if flat) and divided by their sum
     (rows PX): the pdf over the 9 positions, its mean and sd position, mean value and entropy (bits)."""
@@ -137,7 +138,7 @@ def _pdf_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
         s[_at(HX, w)] = h
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _f_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
     """F's cdfs and the equality flags of A's and B's windows (after F's pdfs are in FN, PF, EF..HF)."""
     for w in range(m):
@@ -159,7 +160,7 @@ def _f_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
         s[_at(EQB, w)] = 1.0 if (eq_b if eq_a else eq_bn) else 0.0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _x_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
     """The source X's correlation with F's pdf, and its pdf and cdf as merged with F's (reversed for c < 0)."""
     for w in range(m):
@@ -185,7 +186,7 @@ def _x_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
         s[_at(CORR, w)] = corr
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _cell_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
     """The 17 cells of the Frechet coupling (lengths, positions) and phi = c / corr(U)."""
     for w in range(m):
@@ -228,7 +229,7 @@ def _cell_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
         s[_at(PHI, w)] = phi if ok else 0.0
 
 
-@numba.njit(**_JIT)
+@numba.njit(**JIT)
 def _joint_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
     """FMI_XF from the entropies and the joint entropy's correction on the cells; added to OUT."""
     for w in range(m):
@@ -255,7 +256,7 @@ def _joint_stage(m: int, s: np.ndarray) -> None:  # pragma: no cover - compiled
         s[_at(OUT, w)] += 1.0 if s[_at(EQX, w)] != 0 else fmi
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(inline="always", **JIT)
 def _copy(s: np.ndarray, src: int, dst: int, rows: int, m: int) -> None:  # pragma: no cover - compiled
     """Scratch rows src..src+rows-1 (first m columns) to rows dst..dst+rows-1."""
     for r in range(rows):
@@ -274,7 +275,7 @@ def _unroll_budget(threshold: int) -> Iterator[None]:
 
 
 with _unroll_budget(3000):
-    @numba.njit("void(f8[:, ::1], f8[:, ::1], f8[:, ::1], i8, i8, f8[::1])", **_JIT)  # compiled at import
+    @numba.njit("void(f8[:, ::1], f8[:, ::1], f8[:, ::1], i8, i8, f8[::1])", **JIT)  # compiled at import
     def fmi_row_sums(fa: np.ndarray, fb: np.ndarray, ff: np.ndarray, r0: int, r1: int,
                      out: np.ndarray) -> None:  # pragma: no cover - compiled
         """``out[r] = sum over the 3x3 windows of row r of (FMI_AF + FMI_BF) / 2``, for r0 <= r < r1."""

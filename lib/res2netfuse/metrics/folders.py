@@ -1,4 +1,5 @@
-"""Score folders of fused images: serially, on all cores (processes), or on a Dask cluster.
+"""Score folders of fused images: serially, on all cores (processes), or on a Dask cluster; or one
+pair of files with its fused files.
 
 Tasks are (pair, method) triples of *paths*; each worker reads its three files, so memory stays
 bounded by the number of workers, whatever the number of images. With a Dask
@@ -10,7 +11,7 @@ number of threads or processes (``tests/test_metrics_parallel.py``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing
 from multiprocessing import get_all_start_methods, get_context
@@ -121,6 +122,29 @@ def _dask(tasks: list[Task], metrics: Sequence[str], convention: Convention,
         client.cancel(futures)
 
 
+def _method_names(paths: Sequence[PathLike], name: Callable[[Path], str]) -> dict[str, PathLike]:
+    """Method name -> path; two paths with the same name would merge their rows, so they are refused."""
+    names = [name(Path(p)) for p in paths]
+    if len(set(names)) != len(names):
+        raise ValueError(f"fused files or folders need distinct names (they name the method column): {names}")
+    return dict(zip(names, paths))
+
+
+def evaluate_files(ir: PathLike, vi: PathLike, fused: Sequence[PathLike], metrics: Sequence[str] = ALL_METRICS, *,
+                   convention: Convention = "paper") -> pd.DataFrame:
+    """The table of :func:`evaluate_folders` for one IR/VI pair of files and its fused files (method =
+    file stem), scored in this process."""
+    names = check_names(metrics, convention)
+    rows = []
+    for method, path in _method_names(fused, lambda p: p.stem).items():
+        values, problem = score_task(Task(method, Path(ir).stem, str(ir), str(vi), str(path)), names, convention,
+                                     threads=None)
+        if problem is not None:
+            raise ImageError(*problem)
+        rows.append({"method": method, "image": Path(ir).stem, **values})
+    return pd.DataFrame(rows, columns=["method", "image", *names])
+
+
 def evaluate_folders(ir_dir: PathLike, vi_dir: PathLike, fused_dirs: Mapping[str, PathLike] | Sequence[PathLike],
                      metrics: Sequence[str] = ALL_METRICS, progress: bool = True,
                      images: Sequence[str] | None = None, *, convention: Convention = "paper",
@@ -137,7 +161,7 @@ def evaluate_folders(ir_dir: PathLike, vi_dir: PathLike, fused_dirs: Mapping[str
     mismatched file raises :class:`~res2netfuse.io.ImageError` naming it.
     """
     names = check_names(metrics, convention)
-    named = dict(fused_dirs) if isinstance(fused_dirs, Mapping) else {Path(d).name: d for d in fused_dirs}
+    named = dict(fused_dirs) if isinstance(fused_dirs, Mapping) else _method_names(fused_dirs, lambda p: p.name)
     if not named:
         raise ValueError("no fused folder given")
     tasks = _tasks(ir_dir, vi_dir, named, images)

@@ -32,14 +32,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._common import as_float
+from ._common import JIT, as_float
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
 _SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])  # analysis_Qabf.m h3, sobel_fn vtemp * 8
 _SOBEL_Y = np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]])  # analysis_Qabf.m h1
 
 
-@numba.njit("f8[:, ::1](f8[:, ::1], f8[:, ::1], b1)", **_JIT)  # compiled at import
+@numba.njit("f8[:, ::1](f8[:, ::1], f8[:, ::1], b1)", **JIT)  # compiled at import
 def _correlate3x3(xp: np.ndarray, k: np.ndarray, column_sums: bool) -> np.ndarray:  # pragma: no cover
     """``out[r, c] = sum(xp[r:r+3, c:c+3] * k)`` ('valid'), summed in a fixed order from +0.
 

@@ -31,7 +31,7 @@ import numpy as np
 import pywt
 from scipy import fft
 
-from ._common import as_float, entropy_bits, levels
+from ._common import JIT, as_float, entropy_bits, levels
 from ._fmi_kernel import fmi_row_sums
 
 
@@ -53,7 +53,7 @@ def _rerange(x: np.ndarray) -> np.ndarray:
     return np.ones_like(x) if hi == lo else (x - lo) / (hi - lo)
 
 
-@numba.njit("UniTuple(f8[:, ::1], 2)(f8[:, ::1], f8[::1], f8[::1])", cache=True, nogil=True, error_model="numpy")
+@numba.njit("UniTuple(f8[:, ::1], 2)(f8[:, ::1], f8[::1], f8[::1])", **JIT)
 def _dwt_rows(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
     """One DWT level along each row: out[k] = sum_j f[j] x[s(2k + 1 - j)], half-point symmetric s."""
     n, taps = x.shape[1], lo.size

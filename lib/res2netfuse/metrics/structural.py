@@ -28,15 +28,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._common import EPS, SSIM_WINDOW, Triple, as_float, box_sum_valid
+from ._common import EPS, JIT, SSIM_WINDOW, Triple, as_float, box_sum_valid
 
 _K1, _K2, _L = 0.01, 0.03, 255.0
 _C1, _C2 = (_K1 * _L) ** 2, (_K2 * _L) ** 2
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
 _MAPS = "f8[:, :], " * 5
 
 
-@numba.njit(f"f8[::1]({_MAPS}f8, f8)", **_JIT)  # compiled at import
+@numba.njit(f"f8[::1]({_MAPS}f8, f8)", **JIT)  # compiled at import
 def _ssim_row_sums(mux: np.ndarray, muy: np.ndarray, gxx: np.ndarray, gyy: np.ndarray, gxy: np.ndarray,
                    c1: float, c2: float) -> np.ndarray:  # pragma: no cover - compiled
     """Per row, the sum of the SSIM map from the filtered images and products (MATLAB ``ssim``'s formula)."""
@@ -80,7 +79,7 @@ def ssim_wang(x: np.ndarray, y: np.ndarray) -> float:
     return _ssim(Triple(x, y, y), "a", "b", True)
 
 
-@numba.njit(f"f8[:, :, ::1]({_MAPS}i8)", **_JIT)  # compiled at import
+@numba.njit(f"f8[:, :, ::1]({_MAPS}i8)", **JIT)  # compiled at import
 def _mef_patch_statistics(s1: np.ndarray, s2: np.ndarray, b11: np.ndarray, b22: np.ndarray, b12: np.ndarray,
                           n: int) -> np.ndarray:  # pragma: no cover - compiled
     """Per window, from the n x n box sums of x1, x2 and their products: (c11, c22, c12, ed1, ed2, R).
@@ -102,7 +101,7 @@ def _mef_patch_statistics(s1: np.ndarray, s2: np.ndarray, b11: np.ndarray, b22: 
     return out
 
 
-@numba.njit(f"f8[::1](f8[:, :, ::1], f8[:, ::1], f8[:, ::1], {'f8[:, :], ' * 9}f8)", **_JIT)  # compiled at import
+@numba.njit(f"f8[::1](f8[:, :, ::1], f8[:, ::1], f8[:, ::1], {'f8[:, :], ' * 9}f8)", **JIT)  # compiled at import
 def _mef_row_sums(stats: np.ndarray, w1: np.ndarray, w2: np.ndarray, m1: np.ndarray, m2: np.ndarray,
                   mf: np.ndarray, g11: np.ndarray, g22: np.ndarray, g12: np.ndarray, g1f: np.ndarray,
                   g2f: np.ndarray, gff: np.ndarray, c: float) -> np.ndarray:  # pragma: no cover - compiled

@@ -26,14 +26,13 @@ from typing import Any
 
 import torch
 
-from ..report import repository_file
+from ..datasets import data_file
 
 RES2NETFUSE_1 = Path(__file__).with_name("res2netfuse_1.pt")
 PROVENANCE = RES2NETFUSE_1.with_suffix(".json")
 
 DENSEFUSE_ENV = "RES2NETFUSE_DENSEFUSE_WEIGHTS"
 DENSEFUSE_FILE = "densefuse_gray.model"
-DENSEFUSE_IN_REPOSITORY = f"data/weights/{DENSEFUSE_FILE}"
 DENSEFUSE_RELEASE = "https://github.com/hli1221/densefuse-pytorch"
 DENSEFUSE_HOW_TO = (f"download models/{DENSEFUSE_FILE} from the densefuse-pytorch release ({DENSEFUSE_RELEASE}) "
                     f"and pass --checkpoint PATH or set {DENSEFUSE_ENV}=PATH")
@@ -41,7 +40,8 @@ DENSEFUSE_HOW_TO = (f"download models/{DENSEFUSE_FILE} from the densefuse-pytorc
 
 def densefuse_weights() -> Path:
     """The DenseFuse weights to use when none are named: ``$RES2NETFUSE_DENSEFUSE_WEIGHTS``, else the
-    repository's copy when run inside it; ``FileNotFoundError`` saying how to get them otherwise."""
+    copy in the project's data (``weights/`` under ``$RES2NETFUSE_DATA`` or the repository's ``data/``);
+    ``FileNotFoundError`` saying how to get them otherwise."""
     env = os.environ.get(DENSEFUSE_ENV)
     if env:
         path = Path(env).expanduser()
@@ -49,7 +49,7 @@ def densefuse_weights() -> Path:
             raise FileNotFoundError(f"{path}: DenseFuse weights not found (named by ${DENSEFUSE_ENV}); "
                                     f"{DENSEFUSE_HOW_TO}")
         return path
-    found = repository_file(DENSEFUSE_IN_REPOSITORY)
+    found = data_file(f"weights/{DENSEFUSE_FILE}")
     if found is None:
         raise FileNotFoundError(f"DenseFuse weights ({DENSEFUSE_FILE}) not found: {DENSEFUSE_HOW_TO}")
     return found
