@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..datasets import data_root as default_data_root
+from ..datasets import pair_set
 from ..io import PathLike, load_gray_uint8
 from .core import ALL_METRICS, EXTRA_METRICS, evaluate
 
@@ -24,13 +26,15 @@ SSIM_TOLERANCE = 1e-10
 DEFAULT_TOLERANCE = 1e-3
 
 
-def case_paths(case: str, data_root: PathLike = "data") -> list[Path]:
-    """(IR, VI, fused) files of a real reference case ``tno<pair>_<method>``."""
+def case_paths(case: str, data_root: PathLike | None = None) -> list[Path]:
+    """(IR, VI, fused) files of a real reference case ``tno<pair>_<method>`` (data root: see
+    :func:`res2netfuse.datasets.data_root`)."""
     if not case.startswith("tno") or case[5:6] != "_":
         raise ValueError(f"{case!r} is not a real TNO case (tno<pair>_<method>)")
-    pair, method, root = case[3:5], case[6:], Path(data_root)
-    return [root / "fusion/tno/ir" / f"{pair}.png", root / "fusion/tno/vi" / f"{pair}.png",
-            root / "peers/tno" / method / f"{pair}.png"]
+    pair, method, tno = case[3:5], case[6:], pair_set("tno")
+    root = Path(data_root) if data_root is not None else default_data_root()
+    ir_dir, vi_dir = tno.folders(root)
+    return [ir_dir / f"{pair}.png", vi_dir / f"{pair}.png", root / str(tno.peers) / method / f"{pair}.png"]
 
 
 def load_expected(path: PathLike) -> pd.DataFrame:
@@ -97,10 +101,10 @@ def ssim_convention_change(reference_csv: PathLike, data_root: PathLike = "data"
     and the larger relative difference of ours to them (``max_rel_diff``). ``cases`` or
     ``max_cases`` > 0 restrict the triples.
     """
-    ref = load_expected(reference_csv)
-    ref = ref[ref.case.str.startswith("tno") & ref.metric.isin(["SSIM_a", "SSIM_a_wang"])]
+    expected = load_expected(reference_csv)
+    ref = expected[expected.case.str.startswith("tno") & expected.metric.isin(["SSIM_a", "SSIM_a_wang"])]
     ref = ref.pivot(index="case", columns="metric", values="value")
-    chosen = cases if cases is not None else list(dict.fromkeys(load_expected(reference_csv).case).keys())
+    chosen = cases if cases is not None else list(dict.fromkeys(expected.case))
     chosen = [c for c in chosen if c in ref.index][: max_cases or None]
     rows = []
     for case in chosen:
