@@ -1,7 +1,7 @@
 """The Res2NetFuse_1 model shipped with the package: its provenance, what it gives on a TNO pair, the packager.
 
 The reference values were recorded in ``res2netfuse_1.json`` when the model was packaged
-(``python -m res2netfuse.weights package``); the test recomputes them with the current code.
+(``python -m res2netfuse.ship_model``); the test recomputes them with the current code.
 Tolerances: the fused image's mean within 0.05 gray levels and each metric within a relative
 1e-3 (room for float differences between CPUs and BLAS builds, far below any change of weights,
 fusion or metrics).
@@ -24,7 +24,7 @@ from res2netfuse.model import load_checkpoint
 from res2netfuse.pipeline import fuse_files, load_model
 from res2netfuse.train import TrainConfig, save_training, train
 from res2netfuse.weights import RES2NETFUSE_1, provenance
-from res2netfuse.weights import __main__ as packager
+from res2netfuse import ship_model as packager
 
 MEAN_TOLERANCE = 0.05  # gray levels
 METRIC_RTOL = 1e-3
@@ -75,7 +75,7 @@ def test_train_stage_output_holds_the_shipped_weights(root: Path) -> None:
     assert shipped["config"] == made["config"] and shipped["train_config"] == made["train_config"]
     differ = [k for k in shipped["state_dict"] if not torch.equal(shipped["state_dict"][k], made["state_dict"][k])]
     assert not differ, ("results/train/checkpoint.pt differs from the shipped model in " + ", ".join(differ) +
-                        ": ship it with `python -m res2netfuse.weights package results/train/checkpoint.pt`")
+                        ": ship it with `python -m res2netfuse.ship_model results/train/checkpoint.pt`")
 
 
 def test_packager_copies_the_checkpoint_and_records_its_provenance(
@@ -86,7 +86,7 @@ def test_packager_copies_the_checkpoint_and_records_its_provenance(
     monkeypatch.setattr(packager, "PROVENANCE", tmp_path / "pkg/res2netfuse_1.json")
     (tmp_path / "pkg").mkdir()
     monkeypatch.chdir(root)
-    assert packager.main(["package", str(tmp_path / "train/checkpoint.pt"), "--commit", "HEAD"]) == 0
+    assert packager.main([str(tmp_path / "train/checkpoint.pt"), "--commit", "HEAD"]) == 0
     assert md5(tmp_path / "pkg/res2netfuse_1.pt") == md5(tmp_path / "train/checkpoint.pt")
     record = yaml.safe_load((tmp_path / "pkg/res2netfuse_1.json").read_text())
     assert record["train_config"]["size"] == 32 and record["iterations"] == 3
@@ -98,6 +98,6 @@ def test_packager_refuses_a_checkpoint_without_training_settings(root: Path, che
                                                                 monkeypatch: pytest.MonkeyPatch,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(root)
-    assert packager.main(["package", checkpoint]) == 2
+    assert packager.main([checkpoint]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "has no train_config" in err

@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from .io import PathLike
-from .weights import DENSEFUSE_HOW_TO, densefuse_weights, read, state_dict_problems
+from .weightfile import read, state_dict_problems
+from .weights import DENSEFUSE_HOW_TO, densefuse_weights
 
 
 class ConvLayer(nn.Module):

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from .weights import read, state_dict_problems
+from .weightfile import read, state_dict_problems
 
 KernelMode = Literal["shared", "per_group"]
 

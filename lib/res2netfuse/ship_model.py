@@ -1,8 +1,8 @@
-"""Maintainers: regenerate the shipped Res2NetFuse_1 model from the ``train`` stage's output.
+"""Maintainers: ship the ``train`` stage's checkpoint as the package's default Res2NetFuse_1 model.
 
 From the repository root, after ``dvc repro train``::
 
-    python -m res2netfuse.weights package results/train/checkpoint.pt [--commit REV]
+    python -m res2netfuse.ship_model results/train/checkpoint.pt [--commit REV]
 
 copies the checkpoint to the package's ``res2netfuse_1.pt`` and writes ``res2netfuse_1.json``:
 the training settings stored in the checkpoint, the training image's path and MD5, the commit
@@ -32,10 +32,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..io import load_gray_uint8
-from ..metrics import evaluate
-from ..pipeline import fuse_files, load_model
-from . import PROVENANCE, RES2NETFUSE_1, read
+from .io import load_gray_uint8
+from .metrics import evaluate
+from .pipeline import fuse_files, load_model
+from .weightfile import read
+from .weights import PROVENANCE, RES2NETFUSE_1
 
 REFERENCE_PAIR = ("data/fusion/tno/ir/01.png", "data/fusion/tno/vi/01.png")
 REFERENCE_METRICS = ("EN", "SD", "SF", "AG", "MI", "SCD", "MS_SSIM")  # defined alike by every convention and version
@@ -98,18 +99,16 @@ def package(checkpoint: Path, commit: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m res2netfuse.weights", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = sub.add_parser("package", help="ship a train-stage checkpoint as the package's default model")
-    p.add_argument("checkpoint", type=Path, help="the train stage's checkpoint.pt (losses.csv beside it)")
-    p.add_argument("--commit", default="HEAD", help="commit that produced it (default: HEAD)")
+    parser = argparse.ArgumentParser(prog="python -m res2netfuse.ship_model", description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=Path, help="the train stage's checkpoint.pt (losses.csv beside it)")
+    parser.add_argument("--commit", default="HEAD", help="commit that produced it (default: HEAD)")
     args = parser.parse_args(argv)
     try:
         commit = subprocess.run(["git", "rev-parse", "--verify", f"{args.commit}^{{commit}}"], check=True,
                                 capture_output=True, text=True).stdout.strip()
         package(args.checkpoint, commit)
     except (FileNotFoundError, ValueError, subprocess.CalledProcessError) as exc:
-        print(f"python -m res2netfuse.weights: error: {exc}", file=sys.stderr)
+        print(f"python -m res2netfuse.ship_model: error: {exc}", file=sys.stderr)
         return 2
     return 0
 
