@@ -8,18 +8,22 @@ each must be a dependency of the stage, itself or through a folder that contains
 from __future__ import annotations
 
 import ast
+import functools
 import shlex
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from conftest import ROOT
+from res2netfuse import stage as runner
 
 LIB = ROOT / "lib"
 PACKAGE = "res2netfuse"
 RUNNER = f"{PACKAGE}.stage"
+# checks settings before a stage runs and computes nothing a stage writes: a change to it (or to the modules it
+# consults) cannot change any output, so it is not followed
+CHECKS_ONLY = {f"{PACKAGE}.validation"}
 
 
 def module_file(name: str) -> Path | None:
@@ -60,7 +64,7 @@ def closure(modules: set[str]) -> set[Path]:
     while todo:
         name = todo.pop()
         path = module_file(name)
-        if path is None or name in seen:
+        if path is None or name in seen or name in CHECKS_ONLY:
             continue
         seen[name] = path
         todo.extend(imported_modules(path.read_text(), name, path.name == "__init__.py"))
@@ -74,16 +78,31 @@ def notebook_imports(path: Path) -> set[str]:
     return imported_modules(code, "__notebook__", False)
 
 
-def runner_stages() -> dict[str, tuple[Path, list[str]]]:
-    """Stage name -> (notebook, deps) for every stage (and foreach template) run by the stage runner."""
-    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+@functools.cache
+def runner_stages() -> dict[str, tuple[Path, list[str], dict[str, str]]]:
+    """Stage name -> (notebook, deps, inputs) for every stage run by the stage runner, as DVC resolves dvc.yaml
+    (variables and ``foreach`` expanded): what ``dvc repro`` runs."""
+    from dvc.repo import Repo
+
     found = {}
-    for name, stage in stages.items():
-        body = stage.get("do", stage)
-        words = shlex.split(body["cmd"])
-        if RUNNER in words:
-            found[name] = (ROOT / words[words.index(RUNNER) + 1], body.get("deps", []))
+    with Repo(str(ROOT)) as repo:
+        for stage in repo.index.stages:
+            words = shlex.split(stage.cmd or "")
+            if RUNNER in words:
+                args, inputs = runner.resolve(stage.addressing, ROOT)
+                found[stage.addressing] = (ROOT / args.notebook, [str(d.def_path) for d in stage.deps], inputs)
     return found
+
+
+@functools.cache
+def stage_outputs() -> dict[str, str]:
+    """Every output of a stage downstream of the data -> the stage that makes it (data/ is read through the
+    data registry, res2netfuse.datasets, and the paths in params.yaml)."""
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        return {str(o.def_path): s.addressing for s in repo.index.stages for o in s.outs
+                if Path(str(o.def_path)).parts[0] != "data"}
 
 
 def covered(path: Path, deps: list[str]) -> bool:
@@ -91,13 +110,38 @@ def covered(path: Path, deps: list[str]) -> bool:
     return any(rel == Path(d) or Path(d) in rel.parents for d in deps)
 
 
-def test_every_notebook_stage_uses_the_runner() -> None:
-    assert len(runner_stages()) >= 5
+def test_every_stage_notebook_is_run_by_a_stage_and_no_other_notebook_is() -> None:
+    """The numbered notebooks are exactly the ones dvc.yaml runs (the explorer is apart, unnumbered)."""
+    numbered = {p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert {nb.name for nb, _, _ in runner_stages().values()} == numbered
+
+
+@pytest.mark.parametrize("stage", sorted(runner_stages()))
+def test_stage_inputs_are_its_declared_upstream_deps(stage: str) -> None:
+    """Every input handed to the notebook is a dep, and every dep made by another stage is an input (or the
+    value of a parameter, such as a run's training image): so a notebook gets no path DVC does not track, and
+    tracks none it is not given."""
+    _, deps, inputs = runner_stages()[stage]
+    assert set(inputs.values()) <= set(deps), f"{stage}: inputs not listed in deps: {set(inputs.values()) - set(deps)}"
+    made = stage_outputs()
+    upstream = {d for d in deps if any(Path(d) == Path(o) or Path(o) in Path(d).parents or Path(d) in Path(o).parents
+                                       for o in made)}
+    assigned = {a.partition("=")[2] for a in runner.resolve(stage, ROOT)[0].assignments}  # --set train.image=...
+    loose = sorted(d for d in upstream - set(inputs.values()) if d not in assigned)
+    assert not loose, f"{stage}: reads upstream outputs that are not named inputs: {loose}"
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebooks_name_no_stage_output(notebook: Path) -> None:
+    """Paths between stages are written once, in dvc.yaml: a notebook reads its inputs, never a results/ path."""
+    outputs = {Path(o).parts[0] + "/" for o in stage_outputs()}
+    code = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    assert not [o for o in outputs if f'"{o}' in code or f"'{o}" in code], f"{notebook.name} names a stage output"
 
 
 @pytest.mark.parametrize("stage", sorted(runner_stages()))
 def test_stage_deps_list_every_lib_module_it_runs(stage: str) -> None:
-    notebook, deps = runner_stages()[stage]
+    notebook, deps, _ = runner_stages()[stage]
     assert covered(notebook, deps), f"{stage}: the notebook {notebook.name} is not a dependency"
     needed = closure(notebook_imports(notebook) | {RUNNER})
     missing = sorted(str(p.relative_to(ROOT)) for p in needed if not covered(p, deps))

@@ -205,18 +205,22 @@ def test_failing_cell_exits_1_with_one_line_and_keeps_the_previous_output(projec
 
 
 def test_a_real_stage_notebook_with_its_smoke_parameters(data_dir: Path, tmp_path: Path) -> None:
-    """Notebook 02 (training) through the runner: the library's training bar, with its loss, reaches stderr."""
-    entry = yaml.safe_load((ROOT / "tests" / "notebooks" / "smoke_params.yaml").read_text())["train"]
-    name, smoke = entry["notebook"], entry["params"]
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"smoke": smoke}))
-    keys = [arg for key in smoke for arg in ("-p", f"smoke.{key}")]
-    proc = subprocess.run([*RUNNER, str(ROOT / "notebooks" / name), str(tmp_path / "results" / "train"), *keys],
+    """The training notebook through the runner, as dvc.yaml's train stage runs it but with the smoke settings:
+    the library's training bar, with its loss, reaches stderr and not the executed notebook."""
+    from res2netfuse import settings
+
+    smoke = yaml.safe_load((ROOT / "tests" / "notebooks" / "smoke_params.yaml").read_text())["params"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(settings.merged(settings.load(ROOT / "params.yaml"), smoke)))
+    (tmp_path / "data").symlink_to(data_dir)
+    args, _ = stage.resolve("train", ROOT)
+    proc = subprocess.run([*RUNNER, str(ROOT / args.notebook), str(tmp_path / args.out_dir),
+                           *[a for key in args.keys for a in ("-p", key)]],
                           cwd=tmp_path, env={**env(), "RES2NETFUSE_ROOT": str(ROOT), "MPLBACKEND": "Agg"},
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "results" / "train" / "checkpoint.pt").is_file()
+    assert (tmp_path / args.out_dir / "checkpoint.pt").is_file()
     assert any(line.startswith("train: 100%|") and "loss=" in line for line in proc.stderr.splitlines()), proc.stderr
-    assert "it/s" not in (tmp_path / "results" / "notebooks" / name).read_text()
+    assert "it/s" not in (tmp_path / "results" / "notebooks" / args.notebook.name).read_text()
 
 
 # --- interrupting dvc repro -----------------------------------------------------------------------

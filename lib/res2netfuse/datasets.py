@@ -112,6 +112,18 @@ def tno21_twins(root: io.PathLike | None = None) -> dict[str, str]:
     return {r.pair: r.tno42_pair for r in table.itertuples() if r.tno42_pair and r.pair in paper}
 
 
+def published_outputs(stem: str, root: io.PathLike | None = None) -> dict[str, Path]:
+    """Every published fused image of tno21 pair ``stem``, labelled by method: the methods' own outputs on the
+    paper's pairs (``peers/tno21``, "<Method> (own release)") and, when the pair has a pixel-identical twin among
+    the 42 TNO pairs, the TNO toolbox's outputs of that twin ("<Method> (TNO toolbox)")."""
+    files = {f"{m} (own release)": d / f"{stem}.png" for m, d in PAIR_SETS["tno21"].peer_folders(root).items()
+             if (d / f"{stem}.png").exists()}
+    twin = tno21_twins(root).get(stem)
+    if twin is not None:
+        files.update({f"{m} (TNO toolbox)": d / f"{twin}.png" for m, d in PAIR_SETS["tno"].peer_folders(root).items()})
+    return files
+
+
 COCO_FOLDER = "train/coco"  # 100 MS-COCO train2014 images, 224x224 gray, file name = COCO id
 PAPER_TRAINING_IMAGE = "train/coco/000000000086.png"  # the authors' train script's image
 

@@ -56,3 +56,4 @@ def reconstruction_scores(model: torch.nn.Module, images: Mapping[str, io.PathLi
         output = reconstruct(model, original, device).output
         rows.append({"image": name, **scores(original, mapped(output, mapping, jpeg_quality))})
     return pd.DataFrame(rows, columns=["image", "MSE", "SSIM", "PSNR"])
+

@@ -181,7 +181,9 @@ def _coerce(name: str, key: str, value: Any, default: Any) -> Any:
 def resolve(name: str, **params: Any) -> tuple[Strategy, dict[str, Any]]:
     """The registered strategy ``name`` and its full parameter set (defaults updated by ``params``).
 
-    Raises ``ValueError`` for an unknown strategy or parameter, naming the valid choices.
+    Raises ``ValueError`` for an unknown strategy or parameter, naming the valid choices, and for an
+    invalid value: the values are tried once on two tiny zero feature maps, so that a bad value
+    (``r=-1``, ``temperature=0``) is refused before any image is encoded.
     """
     if name not in STRATEGIES:
         raise ValueError(f"unknown fusion strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
@@ -190,7 +192,10 @@ def resolve(name: str, **params: Any) -> tuple[Strategy, dict[str, Any]]:
     if unknown:
         known = ", ".join(s.defaults) or "none"
         raise ValueError(f"strategy {name!r} has no parameter {', '.join(unknown)} (its parameters: {known})")
-    return s, {k: _coerce(name, k, params.get(k, d), d) for k, d in s.defaults.items()}
+    full = {k: _coerce(name, k, params.get(k, d), d) for k, d in s.defaults.items()}
+    probe = torch.zeros(1, 1, 2, 2)
+    s.fn(probe, probe, **full)
+    return s, full
 
 
 def fuse_features(name: str, phi_a: Tensor, phi_b: Tensor, **params: Any) -> tuple[Tensor, Tensor, Tensor]:

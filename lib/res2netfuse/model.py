@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -208,6 +209,29 @@ def scale_receptive_fields(model: Res2NetFuse) -> list[int]:
     (two 3x3 convs, +4 px), which is what makes the block multi-scale.
     """
     return [5 + 4 * i for i in range(model.config.scales)]
+
+
+def summary(model: Res2NetFuse) -> dict[str, Any]:
+    """Parameter counts (whole, encoder, decoder; shared weights once) and receptive fields [px] of ``model``."""
+    return {
+        "total_parameters": count_parameters(model),
+        "encoder_parameters": sum(p.numel() for n, p in model.named_parameters() if not n.startswith("decoder")),
+        "decoder_parameters": sum(p.numel() for p in model.decoder.parameters()),
+        "receptive_field_px": receptive_field(model),
+        "scale_group_receptive_fields_px": scale_receptive_fields(model),
+    }
+
+
+def scale_group_activity(model: Res2NetFuse, image: np.ndarray, crop: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The centre ``crop`` x ``crop`` square of a [0, 1] gray ``image`` (smaller if the image is) and, per scale
+    group y_i of the Res2Net block, its mean absolute activation over the group's channels."""
+    h, w = image.shape
+    c = min(crop, h, w)
+    top, left = (h - c) // 2, (w - c) // 2
+    x = np.ascontiguousarray(image[top:top + c, left:left + c], dtype=np.float32)
+    with torch.inference_mode():
+        groups = model.scale_groups(torch.from_numpy(x)[None, None])
+    return x, [g[0].abs().mean(0).numpy() for g in groups]
 
 
 def save_checkpoint(model: Res2NetFuse, path: str, **extra: Any) -> None:

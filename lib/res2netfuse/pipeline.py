@@ -20,6 +20,7 @@ each layer's output is fresh, page-faulting memory, which cost more than the con
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -213,3 +214,21 @@ def fuse_directory(model: FusionModel, ir_dir: io.PathLike, vi_dir: io.PathLike,
         fuse_files(model, ir, vi, target, strategy, mapping, **params)
         written.append(target)
     return written
+
+
+def time_fusion(model: FusionModel, a: np.ndarray, b: np.ndarray, repeats: int, strategy: str = "l1",
+                mapping: io.Mapping = "minmax") -> float:
+    """Median seconds of :func:`fuse_arrays` on one pair over ``repeats`` runs, after one untimed warm-up
+    (CUDA synchronised around each run)."""
+    cuda = model_device(model).type == "cuda"
+    fuse_arrays(model, a, b, strategy, mapping)
+    times = []
+    for _ in range(repeats):
+        if cuda:
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fuse_arrays(model, a, b, strategy, mapping)
+        if cuda:
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))

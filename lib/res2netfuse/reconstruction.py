@@ -21,6 +21,7 @@ from __future__ import annotations
 import io as _bytes_io
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,3 +171,82 @@ def training_overlap(train_image: np.ndarray, test_images: dict[str, np.ndarray]
         corr = float(np.corrcoef(ref.ravel(), resized.ravel())[0, 1])
         rows.append({"image": name, "identical": bool(same and diff == 0), "max_abs_diff": diff, "correlation": corr})
     return pd.DataFrame(rows)
+
+
+PERFECT = "perfect reconstruction (the original)"
+
+
+def table3(per_image: pd.DataFrame, measured_as: str) -> pd.DataFrame:
+    """Table III: for each row of the paper's Table III, the measured mean over the images of ``per_image``
+    (``model, MSE, SSIM, PSNR``; models named as the paper's rows) labelled ``run here (<measured_as>)``, with
+    the deviation from the paper (% for MSE and SSIM, dB for PSNR), followed by the paper's row; rows without
+    a measured model are shown as reported."""
+    from . import paper
+
+    metrics = list(paper.RECONSTRUCTION_METRICS)
+    means = per_image.groupby("model", sort=False)[metrics].mean()
+    rows = []
+    for ref in paper.table3().itertuples(index=False):
+        published = {m: getattr(ref, m) for m in metrics}
+        if ref.method not in means.index:
+            rows.append({"Methods": ref.method, "source": "paper: reported, not re-run (no public weights)", **published})
+            continue
+        measured = means.loc[ref.method]
+        rows.append({"Methods": ref.method, "source": f"run here ({measured_as})", **measured,
+                     **{f"Δ{m} vs paper [%]": 100 * (measured[m] - published[m]) / published[m] for m in ("MSE", "SSIM")},
+                     "ΔPSNR vs paper [dB]": measured["PSNR"] - published["PSNR"]})
+        rows.append({"Methods": ref.method, "source": "paper (20 COCO images)", **published})
+    return pd.DataFrame(rows)
+
+
+def mapping_variants(jpeg_quality: int) -> dict[str, Any]:
+    """The ways a decoder output can become an image, by name: the float output itself, ``clip``, ``minmax``
+    and each followed by a JPEG round trip at ``jpeg_quality``."""
+    q = jpeg_quality
+    return {"float (unmapped)": lambda y: y, "clip": lambda y: mapped(y, "clip"),
+            "minmax": lambda y: mapped(y, "minmax"), f"clip + JPEG q{q}": lambda y: mapped(y, "clip", q),
+            f"minmax + JPEG q{q}": lambda y: mapped(y, "minmax", q)}
+
+
+def mapping_sensitivity(outputs: dict[str, dict[str, dict[str, np.ndarray]]],
+                        originals: dict[str, dict[str, np.ndarray]], jpeg_quality: int,
+                        mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How much the output mapping moves Table III: ``outputs[set][model][image]`` (raw decoder outputs) and the
+    originals themselves (model :data:`PERFECT`: what the mapping alone costs), through every variant of
+    :func:`mapping_variants`. Returns the per-image rows (``set, model, image, output, MSE, SSIM, PSNR``) and
+    the means per (set, model, output): PSNR over the images with MSE > 0 (``exact images`` counts the
+    others), and ``ΔPSNR vs table [dB]`` relative to the ``mapping`` row of the same model and set."""
+    variants = mapping_variants(jpeg_quality)
+    rows = []
+    for set_name, imgs in originals.items():
+        for name, outs in {**outputs[set_name], PERFECT: imgs}.items():
+            rows += [{"set": set_name, "model": name, "image": img, "output": v, **scores(imgs[img], f(y))}
+                     for v, f in variants.items() for img, y in outs.items()]
+    per_image = pd.DataFrame(rows)
+    groups = per_image.groupby(["set", "model", "output"], sort=False)
+    table = groups[["MSE", "SSIM"]].mean()
+    table["PSNR"] = groups.PSNR.agg(lambda v: v[np.isfinite(v)].mean())
+    table["exact images"] = groups.MSE.agg(lambda v: int((v == 0).sum()))
+    table = table.reset_index()
+    reference = table[table.output == mapping].set_index(["set", "model"]).PSNR
+    table["ΔPSNR vs table [dB]"] = table.PSNR - [reference[k] for k in zip(table.set, table.model)]
+    return per_image, table
+
+
+def timing_table(per_image: pd.DataFrame, parameters: dict[str, int], baseline: str) -> pd.DataFrame:
+    """Time per image (``set, model, seconds``) in ms per set and model, the model's parameter count and the
+    ratio of its median to that of ``baseline`` on the same set."""
+    timing = (per_image.groupby(["set", "model"], sort=False).seconds.agg(["mean", "median", "min", "max"])
+              .mul(1e3).reset_index())
+    timing.columns = ["set", "model", "mean [ms]", "median [ms]", "min [ms]", "max [ms]"]
+    timing["parameters"] = timing.model.map(parameters)
+    base = timing[timing.model == baseline].set_index("set")["median [ms]"]
+    timing[f"time ratio vs {baseline}"] = timing["median [ms]"] / timing.set.map(base)
+    return timing
+
+
+def example_images(per_image: pd.DataFrame, model: str, n: int) -> list[str]:
+    """``n`` images at evenly spaced ranks of ``model``'s PSNR in ``per_image`` (worst to best)."""
+    ranked = per_image[per_image.model == model].sort_values("PSNR")
+    picks = np.unique(np.linspace(0, len(ranked) - 1, min(n, len(ranked))).round().astype(int))
+    return list(ranked.image.iloc[picks])

@@ -3,14 +3,21 @@
 Usage, from the repository root (where DVC runs stage commands)::
 
     python -m res2netfuse.stage NOTEBOOK OUT_DIR [-p KEY]... [--merge KEY=OTHER]... [--set KEY=VALUE]...
-                                [--name NAME] [--params-file params.yaml]
+                                [--name NAME] [--params-file params.yaml] [--INPUT PATH]...
 
 * ``-p KEY`` (a dotted path into the params file: ``train``, ``output.mapping``) passes that value,
   scalar, list or mapping, as one notebook parameter named after the path's last component
   (``train = {...}``, ``mapping = "minmax"``). Before that, ``--merge KEY=OTHER`` merges section
   OTHER into section KEY (OTHER's values win, key by key: ``--merge train=many_image`` is ``train``
   with only the data changed), then ``--set KEY=VALUE`` (VALUE read as YAML) replaces an existing
-  value, e.g. ``--set train.seed=${item.seed}`` in a ``foreach`` stage.
+  value, e.g. ``--set train.seed=${item.seed}`` in a ``foreach`` stage. Every section passed is checked
+  (:func:`res2netfuse.validation.check`: unknown keys, ids of pairs, images, data sets, strategies) before
+  the notebook starts, so a typo costs seconds, not a stage.
+* ``--INPUT PATH`` (any other option) names one of the stage's inputs, the outputs of upstream stages it
+  reads: dvc.yaml declares them once per stage, ``vars: [inputs: {checkpoint: results/train/...}]``, lists
+  ``${inputs.checkpoint}`` in ``deps`` and unpacks ``${inputs}`` into the command (DVC writes a dict as
+  ``--checkpoint results/train/...``). The notebook receives them as one parameter, ``inputs =
+  {"checkpoint": "results/train/..."}``, and reads no other stage's output.
 * The notebook's ``out_dir`` parameter is a fresh folder beside OUT_DIR (``.<name>.partial-<pid>``)
   that replaces OUT_DIR only after every cell has run, so an interrupted or failed stage never
   leaves a partial OUT_DIR.
@@ -27,7 +34,10 @@ Usage, from the repository root (where DVC runs stage commands)::
   its bars as throttled lines to the stage's stderr (the ``dvc repro`` output), not into the notebook.
 
 Exit status: 0 done, 1 the notebook failed (or its kernel died), 2 bad arguments/params/notebook,
-130 SIGINT, 143 SIGTERM. Heavy modules (papermill, jupyter_client, pandas) are imported inside the
+130 SIGINT, 143 SIGTERM. DVC deletes a stage's previous outputs before it runs the command; after a
+failure the runner's last line says how to get them back from DVC's cache (``dvc checkout STAGE``).
+:func:`resolve` reads a stage's command from dvc.yaml, so that a notebook opened by hand
+(:mod:`res2netfuse.notebook`) and the smoke test get exactly what DVC would pass. Heavy modules (papermill, jupyter_client, pandas) are imported inside the
 functions, so that a Ctrl-C in the runner's first seconds also ends in one line.
 """
 
@@ -111,7 +121,10 @@ def apply_merge(params: dict[str, Any], merge: str) -> None:
 
 def notebook_parameters(params: dict[str, Any], keys: Sequence[str], assignments: Sequence[str] = (),
                         merges: Sequence[str] = ()) -> dict[str, Any]:
-    """``{last component of KEY: value}`` for every ``-p KEY``, after the ``--merge`` and ``--set`` overrides."""
+    """``{last component of KEY: value}`` for every ``-p KEY``, after the ``--merge`` and ``--set`` overrides;
+    each value checked by :func:`res2netfuse.validation.check` (a :class:`StageError` names the problem)."""
+    from . import validation
+
     params = copy.deepcopy(params)
     for merge in merges:
         apply_merge(params, merge)
@@ -129,7 +142,71 @@ def notebook_parameters(params: dict[str, Any], keys: Sequence[str], assignments
             raise StageError(f"-p {key}: '{name}' is not a valid notebook parameter name")
         values[name] = _lookup(params, key)
         origin[name] = key
+        try:
+            validation.check(key, values[name])
+        except ValueError as exc:
+            raise StageError(str(exc)) from None
     return values
+
+
+def input_pairs(extra: Sequence[str]) -> dict[str, str]:
+    """``{NAME: PATH}`` from ``--NAME PATH`` pairs, what dvc.yaml's ``${inputs}`` unpacks to."""
+    if len(extra) % 2 or not all(a.startswith("--") for a in extra[::2]):
+        raise StageError(f"expected --INPUT PATH pairs after the options, got {' '.join(extra)!r}")
+    inputs: dict[str, str] = {}
+    for flag, path in zip(extra[::2], extra[1::2]):
+        name = flag[2:]
+        if not name.isidentifier() or name in inputs:
+            raise StageError(f"{flag}: an input needs a unique name that is a Python identifier")
+        inputs[name] = path
+    return inputs
+
+
+def parse_inputs(extra: Sequence[str]) -> dict[str, str]:
+    """:func:`input_pairs`, each PATH checked to exist."""
+    inputs = input_pairs(extra)
+    for name, path in inputs.items():
+        if not Path(path).exists():
+            raise StageError(f"input {name}: {path} not found (an upstream stage's output: run dvc repro)")
+    return inputs
+
+
+def parameters(args: argparse.Namespace, inputs: dict[str, str]) -> dict[str, Any]:
+    """What the notebook receives (besides ``out_dir``): the ``-p`` values after overrides, checked, and
+    ``inputs`` when the stage has any."""
+    from . import settings
+
+    try:
+        params = settings.load(args.params_file)
+    except (FileNotFoundError, ValueError) as exc:
+        raise StageError(" ".join(str(exc).split())) from None
+    values = notebook_parameters(params, args.keys, args.assignments, args.merges)
+    if "inputs" in values:
+        raise StageError("-p inputs: 'inputs' is set by the runner")
+    return {**values, "inputs": inputs} if inputs else values
+
+
+def resolve(stage: str, root: Path | None = None) -> tuple[argparse.Namespace, dict[str, str]]:
+    """The runner's arguments and inputs for DVC stage ``stage`` (``fusion``, ``runs@camera``) as dvc.yaml
+    defines them (its variables and ``foreach`` resolved by DVC); paths stay relative to the repository root."""
+    import shlex
+
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    from .report import project_root
+
+    base = root or project_root()
+    try:
+        with Repo(str(base), uninitialized=True, config={"core": {"no_scm": True}}) as repo:  # reads dvc.yaml only
+            command = repo.stage.collect(f"{base / 'dvc.yaml'}:{stage}")[0].cmd
+    except DvcException as exc:
+        raise StageError(f"dvc.yaml: no stage {stage!r} ({' '.join(str(exc).split())})") from None
+    argv = shlex.split(command)
+    if argv[:3] != ["python", "-m", __name__]:
+        raise StageError(f"dvc.yaml: stage {stage!r} does not run {__name__}: {command}")
+    args, extra = build_parser().parse_known_args(argv[3:])
+    return args, input_pairs(extra)
 
 
 def check_declared(notebook: Path, names: Sequence[str]) -> None:
@@ -304,13 +381,22 @@ class StageRun:
         where = f"stage {self.label} ({self.notebook})"
         if self.stop_reason is not None:
             print(f"{where}: interrupted by {self.stop_reason} after {duration(time.monotonic() - start)}; "
-                  "no output written, rerun dvc repro to redo it", file=sys.stderr, flush=True)
+                  "no output written, rerun dvc repro to redo it" + restore_hint(self.label), file=sys.stderr,
+                  flush=True)
             return 128 + self.stop_signal
         if failure is not None:
-            print(f"{where}: failed: {failure}; see {self.executed}", file=sys.stderr, flush=True)
+            print(f"{where}: failed: {failure}; see {self.executed}" + restore_hint(self.label), file=sys.stderr,
+                  flush=True)
             return 1
         print(f"stage {self.label}: done in {duration(time.monotonic() - start)}", file=sys.stderr, flush=True)
         return 0
+
+
+def restore_hint(label: str) -> str:
+    """Run by DVC (``$DVC_STAGE`` set), which deleted the stage's previous outputs before running it: how to
+    get them back from its cache."""
+    stage = os.environ.get("DVC_STAGE")
+    return f"; `dvc checkout {stage}` restores its previous outputs" if stage else ""
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -318,8 +404,10 @@ class StageRun:
 
 def build_parser() -> argparse.ArgumentParser:
     """The runner's argument parser (see the module doc)."""
-    parser = argparse.ArgumentParser(prog="python -m res2netfuse.stage",
-                                     description="Run a stage notebook with parameters from params.yaml.")
+    parser = argparse.ArgumentParser(prog="python -m res2netfuse.stage", allow_abbrev=False,
+                                     description="Run a stage notebook with parameters from params.yaml.",
+                                     epilog="Any other --INPUT PATH names an input of the stage (an upstream "
+                                            "output), handed to the notebook as inputs = {INPUT: PATH, ...}.")
     parser.add_argument("notebook", type=Path, help="the stage notebook (notebooks/NN_*.ipynb)")
     parser.add_argument("out_dir", type=Path, help="the stage's output folder, replaced only on success")
     parser.add_argument("-p", dest="keys", action="append", default=[], metavar="KEY",
@@ -336,21 +424,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the stage described by ``argv``; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
     name = args.name or args.notebook.name
     executed = EXECUTED_DIR / (name if name.endswith(".ipynb") else f"{name}.ipynb")
     label = os.environ.get("DVC_STAGE") or args.out_dir.name
     try:
-        from . import settings  # imports pandas: inside the try, so that an early Ctrl-C gives one line
-
         if not args.notebook.is_file():
             raise StageError(f"{args.notebook}: notebook not found")
-        try:
-            params = settings.load(args.params_file)
-        except (FileNotFoundError, ValueError) as exc:
-            raise StageError(" ".join(str(exc).split())) from None
-        parameters = notebook_parameters(params, args.keys, args.assignments, args.merges)
-        check_declared(args.notebook, [*parameters, "out_dir"])
+        values = parameters(args, parse_inputs(extra))  # imports pandas: inside the try (an early Ctrl-C: one line)
+        check_declared(args.notebook, [*values, "out_dir"])
         stage_run = StageRun(label, args.notebook, args.out_dir, executed)
     except StageError as exc:
         print(f"stage {label}: error: {exc}", file=sys.stderr)
@@ -358,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before the runner took over SIGINT: nothing started yet
         print(f"stage {label}: interrupted before the notebook started; no output written", file=sys.stderr)
         return 130
-    return stage_run.run(parameters)
+    return stage_run.run(values)
 
 
 if __name__ == "__main__":

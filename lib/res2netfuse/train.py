@@ -37,6 +37,7 @@ from .io import ImageError, PathLike, list_images, load_gray_uint8
 from .model import ModelConfig, Res2NetFuse, save_checkpoint
 from .progress import bar as progress_bar
 from .runtime import resolve_device, retain_freed_memory, seed_everything
+from .weightfile import read
 
 StructuralLoss = Literal["ssim", "ms_ssim"]
 Resample = Literal["bilinear", "nearest"]
@@ -214,3 +215,34 @@ def save_training(result: TrainResult, config: TrainConfig, out_dir: PathLike) -
     save_checkpoint(result.model, str(paths["checkpoint"]), train_config=cfg)
     result.losses.to_csv(paths["losses"], index=False, float_format="%.8g")
     return paths
+
+
+def checkpoint_config(checkpoint: PathLike) -> dict[str, Any]:
+    """The training settings recorded in a checkpoint written by :func:`save_training` (``{}`` if none)."""
+    blob = read(checkpoint, "checkpoint")
+    return dict(blob.get("train_config") or {}) if isinstance(blob, dict) else {}
+
+
+def summary(result: TrainResult, config: TrainConfig, images: int) -> dict[str, Any]:
+    """The training stage's headline numbers (``summary.json``): final losses, the stabilisation iteration
+    (:func:`stabilisation_iteration`), time per iteration and what it trained on."""
+    last = result.losses.iloc[-1]
+    return {
+        "final_pixel": float(last.pixel), "final_ssim": float(last.ssim), "final_total": float(last.total),
+        "stabilisation_iteration": stabilisation_iteration(result.losses["total"]), "iterations": config.iterations,
+        "images": images, "seconds": round(result.seconds, 2),
+        "seconds_per_iteration": round(result.seconds_per_iteration, 5), "device": result.device,
+        "structural_loss": config.structural_loss, "image": config.image, "seed": config.seed,
+    }
+
+
+def loss_table(losses: pd.DataFrame) -> pd.DataFrame:
+    """First and final value of each loss term (``pixel``, ``ssim``, ``total``)."""
+    return pd.DataFrame([{"loss": k, "first iteration": losses[k].iloc[0], "final": losses[k].iloc[-1]}
+                         for k in ("pixel", "ssim", "total")])
+
+
+def loss_titles(structural_loss: StructuralLoss) -> dict[str, str]:
+    """Fig. 4's panel titles: the loss column -> its name in the paper's notation."""
+    return {"pixel": "(a) $L_{pixel}$ (MSE)",
+            "ssim": f"(b) $L_{{ssim}}$ (1 - {structural_loss.upper().replace('_', '-')})", "total": "(c) total loss"}
