@@ -4,12 +4,12 @@ Run: ``OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_metrics.py [--threads 2] 
 
 All in the same run, on one 768x576 triple (TNO pair 01, DenseFuse) unless said otherwise:
 
-* **before**: the implementation before issue 12 (``git show <--baseline>:lib/res2netfuse/metrics.py``,
+* **before**: the implementation before the metrics were vectorised and compiled (``git show <--baseline>:lib/res2netfuse/metrics.py``,
   loaded as a temporary module; torch FMI engine), its ``evaluate`` for each metric alone and for all
   15 / the paper's six, with ``torch.set_num_threads(--threads)``; **after**: :func:`res2netfuse.metrics.evaluate` with
   ``threads=--threads`` (each metric alone, then the sets) and with one thread (CPU cost). Medians of
   ``--repeats`` after a warm-up; wall and CPU seconds (CPU = all threads of this process, robust to
-  other jobs on a shared machine). The baseline's SSIM_a is Wang's (issue 16 changed it), its Qabf
+  other jobs on a shared machine). The baseline's SSIM_a is Wang's (MATLAB's ssim replaced it later), its Qabf
   and Nabf get [0, 255] input: the same work, so the times compare;
 * **yardstick**: one DenseFuse fusion of the same pair (``bench_fusion.py``'s ``pipeline`` variant,
   fresh process, ``--threads``) and the ratio metrics / fusion;
@@ -45,7 +45,7 @@ def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--baseline", default="5f0d74f", help="commit of the implementation before issue 12")
+    p.add_argument("--baseline", default="5f0d74f", help="commit of the implementation before the vectorised metrics")
     p.add_argument("--pair", default="01")
     p.add_argument("--method", default="DenseFuse")
     p.add_argument("--throughput", type=int, default=12, help="triples for the folder throughput (0: skip)")

@@ -54,4 +54,7 @@ def test_method_registry_names_real_strategies_and_paper_rows() -> None:
         assert method.params(strategies) == strategies.get(method.strategy, {})
         if method.paper:
             assert isinstance(paper.fusion_row(*method.paper), pd.Series)
-    assert np.all([m.name == key for key, m in METHODS.items()])
+    runs = [(m.model, m.strategy) for m in METHODS.values()]
+    assert len(set(runs)) == len(runs), "two methods fuse the same way: their folders would hold equal images"
+    rows = [m.paper for m in METHODS.values() if m.paper]
+    assert len(set(rows)) == len(rows), "two methods claim the same paper row"

@@ -133,3 +133,16 @@ def test_missing_and_corrupt_checkpoints_name_the_file(tmp_path) -> None:
     torch.save({"state_dict": {"x": torch.zeros(1)}, "config": {}}, wrong)
     with pytest.raises(ValueError, match="wrong.pt"):
         load_checkpoint(str(wrong))
+
+
+def test_importing_the_network_loads_neither_data_registry_nor_pandas() -> None:
+    """The network is the bottom of the house: a fresh interpreter that imports it has not loaded the data
+    registry, the pipeline's settings or pandas (the weight reader it uses depends on torch only)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, res2netfuse.model; print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('pandas')} "
+            "| {m for m in sys.modules if m in ('res2netfuse.datasets', 'res2netfuse.settings', 'res2netfuse.weights', "
+            "'res2netfuse.report')}))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", f"importing res2netfuse.model loaded {loaded}"

@@ -233,7 +233,7 @@ def dvc(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("shell", [s for s in ("/bin/sh", "/bin/bash") if Path(s).exists()])
 def test_interrupted_dvc_repro_stops_within_seconds_and_leaves_nothing(project: Path, shell: str) -> None:
-    """Issue 15's "done when": Ctrl-C (SIGINT to the process group) and SIGTERM to ``dvc`` each stop
+    """Ctrl-C (SIGINT to the process group) and SIGTERM to ``dvc`` each stop
     the stage within seconds, no process of it survives, no output folder appears, the stage
     stays changed; then ``dvc repro`` completes. dvc runs the command through ``$SHELL -c``; dash
     (Debian's /bin/sh) does not exec it, so its shell outlives a killed dvc: both kinds are tried."""
