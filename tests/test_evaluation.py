@@ -58,3 +58,18 @@ def test_method_registry_names_real_strategies_and_paper_rows() -> None:
     assert len(set(runs)) == len(runs), "two methods fuse the same way: their folders would hold equal images"
     rows = [m.paper for m in METHODS.values() if m.paper]
     assert len(set(rows)) == len(rows), "two methods claim the same paper row"
+
+
+def test_compare_with_published_finds_equal_files_and_the_rounding(tmp_path: Path) -> None:
+    """Identical files: infinite PSNR and no difference; the raw output rounded instead of truncated is reported too."""
+    raw = np.linspace(0.2, 0.8, 64 * 64).reshape(64, 64)
+    truncated = io.to_uint8(raw, "minmax")
+    io.save_image(tmp_path / "published/01.png", truncated)
+    io.save_image(tmp_path / "ours/01.png", truncated)
+    io.save_image(tmp_path / "other/01.png", np.clip(truncated.astype(int) + 2, 0, 255).astype(np.uint8))
+    from res2netfuse.methods import compare_with_published
+
+    row = compare_with_published(tmp_path / "published", {"ours": tmp_path / "ours", "other": tmp_path / "other"},
+                                 {"01": raw}).iloc[0]
+    assert row["PSNR ours [dB]"] == np.inf and row["max |diff| ours"] == 0 and row["max |diff| other"] == 2
+    assert 40 < row["PSNR ours, min-max rounded [dB]"] < np.inf  # rounding moves about half the pixels by 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structu
 from skimage.transform import resize
 from torch import nn
 
+from res2netfuse import reconstruction as R
 from res2netfuse.io import load_gray
 from res2netfuse.model import Res2NetFuse
 from res2netfuse.reconstruction import (jpeg_round_trip, mapped, mse, psnr, reconstruct, reconstruct_all, scores,
@@ -148,3 +150,38 @@ def test_training_overlap_flags_identical_and_rescaled_copies(data_dir: Path, ko
     assert table.loc["half", "correlation"] > 0.99 and not table.loc["half", "identical"]
     assert not table.loc[list(kodak), "identical"].any()
     assert (table.loc[list(kodak), "correlation"].abs() < 0.9).all()
+
+
+def test_table3_puts_measured_rows_beside_the_paper_with_deviations() -> None:
+    from res2netfuse import paper
+
+    published = paper.table3().set_index("method")
+    per_image = pd.DataFrame([{"model": "Res2NetFuseRecon_1", "image": str(i), "MSE": published.loc["Res2NetFuseRecon_1",
+                              "MSE"] * 2, "SSIM": published.loc["Res2NetFuseRecon_1", "SSIM"],
+                               "PSNR": published.loc["Res2NetFuseRecon_1", "PSNR"] - 3} for i in range(3)])
+    table = R.table3(per_image, "3 test images")
+    ours = table[table.source == "run here (3 test images)"].iloc[0]
+    assert ours.Methods == "Res2NetFuseRecon_1"
+    assert ours["ΔMSE vs paper [%]"] == pytest.approx(100) and ours["ΔSSIM vs paper [%]"] == pytest.approx(0)
+    assert ours["ΔPSNR vs paper [dB]"] == pytest.approx(-3)
+    assert (table.source == "paper: reported, not re-run (no public weights)").sum() == len(published) - 1
+
+
+def test_mapping_sensitivity_of_a_perfect_reconstruction_is_the_mapping_alone() -> None:
+    ramp = np.tile(np.linspace(0, 1, 32, dtype=np.float32), (32, 1))  # spans [0, 1]: minmax maps it to itself
+    dim = (0.25 + 0.5 * ramp).astype(np.float32)  # spans [0.25, 0.75]: minmax stretches it
+    originals = {"s": {"ramp": ramp, "dim": dim}}
+    per_image, table = R.mapping_sensitivity({"s": {"m": {"ramp": ramp, "dim": dim}}}, originals, 90, "minmax")
+    perfect = table[table.model == R.PERFECT].set_index("output")
+    assert perfect.loc["float (unmapped)", "exact images"] == 2 and perfect.loc["minmax", "exact images"] == 0
+    stretched = per_image[(per_image.model == R.PERFECT) & (per_image.output == "minmax") & (per_image.image == "dim")]
+    assert stretched.MSE.item() > 0.01  # the stretch alone costs PSNR
+    assert table.set_index(["model", "output"]).loc[("m", "minmax"), "ΔPSNR vs table [dB]"] == 0
+
+
+def test_timing_table_and_example_picks() -> None:
+    per_image = pd.DataFrame({"set": ["a"] * 4, "model": ["base", "base", "new", "new"], "image": ["1", "2", "1", "2"],
+                              "seconds": [0.1, 0.3, 0.4, 0.8], "PSNR": [30, 40, 20, 50]})
+    timing = R.timing_table(per_image, {"base": 10, "new": 20}, "base").set_index("model")
+    assert timing.loc["new", "median [ms]"] == pytest.approx(600) and timing.loc["new", "time ratio vs base"] == pytest.approx(3)
+    assert R.example_images(per_image, "new", 2) == ["1", "2"] and R.example_images(per_image, "new", 5) == ["1", "2"]

@@ -27,9 +27,9 @@ from res2netfuse import progress, stage
 PARAMS = {"work": {"n": 4, "fail": False}, "output": {"mapping": "minmax"}, "other": {"mapping": "clip"},
           "bigger": {"n": 100}}
 NOTEBOOK_CELLS = [
-    'out_dir = "out"\nwork = {}\nmapping = ""',
+    'out_dir = "out"\nwork = {}\nmapping = ""\ninputs = {}',
     "import json, os, pathlib, time\nfrom res2netfuse.progress import bar\n"
-    'pathlib.Path(out_dir, "params.json").write_text(json.dumps({"work": work, "mapping": mapping}))\n'
+    'pathlib.Path(out_dir, "params.json").write_text(json.dumps({"work": work, "mapping": mapping, "inputs": inputs}))\n'
     'for i in bar(range(work["n"]), desc="work", unit="file"):\n'
     '    pathlib.Path(out_dir, f"{i}.txt").write_text(str(i))\n'
     '    time.sleep(float(os.environ.get("STAGE_TEST_DELAY", "0")))',
@@ -169,6 +169,27 @@ def test_progress_mode_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(progress.bar(range(3), disable=True), tqdm)
 
 
+def test_inputs_are_named_path_pairs_that_must_exist(tmp_path: Path) -> None:
+    (tmp_path / "ckpt.pt").write_text("x")
+    assert stage.parse_inputs(["--checkpoint", str(tmp_path / "ckpt.pt")]) == {"checkpoint": str(tmp_path / "ckpt.pt")}
+    for extra, message in ((["--checkpoint"], "expected --INPUT PATH pairs"), (["checkpoint", "x"], "expected --INPUT"),
+                           (["--a-b", "x"], "--a-b: an input needs a unique name"),
+                           (["--checkpoint", str(tmp_path / "none.pt")], "input checkpoint: ")):
+        with pytest.raises(stage.StageError, match=message):
+            stage.parse_inputs(extra)
+
+
+def test_resolve_reads_a_stage_of_dvc_yaml_as_dvc_does() -> None:
+    """The fusion stage's inputs come from its vars; a foreach instance gets its item's values."""
+    args, inputs = stage.resolve("fusion", ROOT)
+    assert (str(args.notebook), str(args.out_dir)) == ("notebooks/04_fusion.ipynb", "results/fusion")
+    assert args.keys == ["fusion", "strategies", "output.mapping"] and inputs == {"checkpoint": "results/train/checkpoint.pt"}
+    args, inputs = stage.resolve("runs@camera", ROOT)
+    assert "train.image=data/train/camera.png" in args.assignments and inputs == {}
+    with pytest.raises(stage.StageError, match="no stage 'nosuch'"):
+        stage.resolve("nosuch", ROOT)
+
+
 # --- running a notebook -------------------------------------------------------------------------
 
 
@@ -177,11 +198,14 @@ def test_success_publishes_out_dir_and_progress_goes_to_stderr_not_the_notebook(
     old.mkdir(parents=True)
     (old / "stale.txt").write_text("from an earlier run")
     (project / "results" / ".work.partial-999999999").mkdir()  # left by a runner killed with SIGKILL
-    proc = run_stage(project, "-p", "work", "-p", "output.mapping", "--set", "work.n=3", "--name", "run1")
+    (project / "upstream.csv").write_text("an upstream stage's output")
+    proc = run_stage(project, "-p", "work", "-p", "output.mapping", "--set", "work.n=3", "--name", "run1",
+                     "--table", "upstream.csv")
     assert proc.returncode == 0, proc.stderr
     out = project / "results" / "work"
     assert sorted(p.name for p in out.iterdir()) == ["0.txt", "1.txt", "2.txt", "params.json"]
-    assert json.loads((out / "params.json").read_text()) == {"work": {"n": 3, "fail": False}, "mapping": "minmax"}
+    assert json.loads((out / "params.json").read_text()) == {"work": {"n": 3, "fail": False}, "mapping": "minmax",
+                                                             "inputs": {"table": "upstream.csv"}}
     assert sorted(p.name for p in (project / "results").iterdir()) == ["notebooks", "work"]  # no partial folder
 
     lines = proc.stderr.splitlines()
@@ -273,3 +297,21 @@ def test_interrupted_dvc_repro_stops_within_seconds_and_leaves_nothing(project: 
     assert dvc(project, "repro").returncode == 0
     assert sorted(p.name for p in (results / "work").iterdir()) == ["0.txt", "1.txt", "2.txt", "3.txt", "params.json"]
     assert "up to date" in dvc(project, "status").stdout
+
+
+def test_a_failed_dvc_stage_says_how_to_restore_its_previous_outputs(project: Path) -> None:
+    """DVC deletes a stage's outputs before running it; the runner's failure line names the command that brings
+    the previous ones back from DVC's cache, and that command works."""
+    cmd = " ".join([*map(shlex.quote, RUNNER), "stage.ipynb", "results/work", "-p", "work"])
+    stages = {"work": {"cmd": cmd, "deps": ["stage.ipynb"], "params": ["work"], "outs": ["results/work"]}}
+    (project / "dvc.yaml").write_text(yaml.safe_dump({"stages": stages}))
+    assert dvc(project, "init", "--no-scm", "-q").returncode == 0
+    assert dvc(project, "repro").returncode == 0
+    made = sorted(p.name for p in (project / "results" / "work").iterdir())
+    (project / "params.yaml").write_text(yaml.safe_dump({**PARAMS, "work": {"n": 2, "fail": True}}))
+    failed = dvc(project, "repro")
+    assert failed.returncode != 0 and not (project / "results" / "work").exists()
+    assert "failed: cell [4] raised ValueError: work failed on purpose" in failed.stderr
+    assert "; `dvc checkout work` restores its previous outputs" in failed.stderr
+    assert dvc(project, "checkout", "work").returncode == 0
+    assert sorted(p.name for p in (project / "results" / "work").iterdir()) == made
