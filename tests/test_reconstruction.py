@@ -185,3 +185,12 @@ def test_timing_table_and_example_picks() -> None:
     timing = R.timing_table(per_image, {"base": 10, "new": 20}, "base").set_index("model")
     assert timing.loc["new", "median [ms]"] == pytest.approx(600) and timing.loc["new", "time ratio vs base"] == pytest.approx(3)
     assert R.example_images(per_image, "new", 2) == ["1", "2"] and R.example_images(per_image, "new", 5) == ["1", "2"]
+
+
+def test_test_set_overlap_refuses_the_training_image_in_a_test_set() -> None:
+    rng = np.random.default_rng(1)
+    train, other = rng.random((32, 32)), rng.random((32, 32))
+    overlap = R.test_set_overlap(train, train[::2, ::2], {"set": {"other": other}})
+    assert len(overlap) == 2 and not overlap.identical.any()
+    with pytest.raises(ValueError, match="appears in a test set: set/copy"):
+        R.test_set_overlap(train, train[::2, ::2], {"set": {"other": other, "copy": train.copy()}})

@@ -49,3 +49,13 @@ def test_convention_change_and_ranks() -> None:
     assert change.loc["A", "ΔQabf [%]"] == pytest.approx(-50.0) and change.loc["B", "Qabf (paper: [0,1])"] == 0.3
     ranked = tables.ranks(means(ours, ["Qabf", "Nabf"]), {"Qabf": True, "Nabf": False})
     assert ranked.loc["A"].tolist() == [1.0, 1.0] and ranked.loc["B"].tolist() == [2.0, 2.0]
+
+
+def test_twin_pair_table_averages_exactly_the_twin_pairs() -> None:
+    scores = pd.DataFrame({"method": ["ours", "ours", "ours", "X (TNO toolbox)", "Y (own release)"],
+                           "image": ["01", "06", "12", "06", "06"], **{m: [1.0, 2.0, 4.0, 8.0, 16.0] for m in SIX}})
+    stems, table = tables.on_twin_pairs(scores, {"06": "01", "12": "17", "19": "30"})
+    assert stems == ["06", "12"]
+    assert table.set_index("method").SCD.to_dict() == {"ours": 3.0, "X (TNO toolbox)": 8.0,
+                                                       "FusionGAN (paper, 20 pairs: not comparable)":
+                                                       paper.fusion_row("FusionGAN")["SCD"]}

@@ -250,3 +250,20 @@ def example_images(per_image: pd.DataFrame, model: str, n: int) -> list[str]:
     ranked = per_image[per_image.model == model].sort_values("PSNR")
     picks = np.unique(np.linspace(0, len(ranked) - 1, min(n, len(ranked))).round().astype(int))
     return list(ranked.image.iloc[picks])
+
+
+def test_set_overlap(train_file: np.ndarray, train_input: np.ndarray,
+                     test_sets: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:
+    """:func:`training_overlap` of the training image -- as the file and as the network's input (cropped and
+    resized) -- with every image of every test set (columns ``set``, ``compared_with`` added). Raises
+    ``ValueError`` naming the images when the training image appears in a test set (identical pixels or
+    |correlation| > 0.95)."""
+    overlap = pd.concat([training_overlap(reference, images).assign(set=name, compared_with=what)
+                         for name, images in test_sets.items()
+                         for what, reference in (("training file", train_file), ("network input", train_input))],
+                        ignore_index=True)
+    suspicious = overlap[overlap.identical | (overlap.correlation.abs() > 0.95)]
+    if not suspicious.empty:
+        raise ValueError("the training image appears in a test set: "
+                         + ", ".join(f"{r.set}/{r.image}" for r in suspicious.itertuples()))
+    return overlap

@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import paper
 from .methods import METHODS
+from .scoring import means
 
 
 def beside_paper(means: pd.DataFrame, methods: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
@@ -69,3 +70,16 @@ def convention_change(paper_scores: pd.DataFrame, toolbox_scores: pd.DataFrame,
 def ranks(means: pd.DataFrame, higher_is_better: Mapping[str, bool]) -> pd.DataFrame:
     """Rank of each method's mean per metric (1 = best; ties share the lowest rank)."""
     return pd.DataFrame({m: means[m].rank(ascending=not higher_is_better[m], method="min") for m in means.columns})
+
+
+def on_twin_pairs(paper_pairs: pd.DataFrame, twins: Mapping[str, str],
+                  metrics: Sequence[str] = paper.FUSION_METRICS) -> tuple[list[str], pd.DataFrame]:
+    """The paper's pairs that have a TNO twin (and were scored), and every method's mean over exactly those pairs
+    -- the TNO toolbox's methods once, through their twins, not their own releases -- followed by the paper's
+    FusionGAN row (a 20-pair mean, labelled as not comparable)."""
+    stems = sorted(set(twins) & set(paper_pairs.image))
+    on = paper_pairs[paper_pairs.image.isin(stems) & ~paper_pairs.method.str.endswith("(own release)")]
+    table = pd.concat([means(on, metrics).reset_index(),
+                       pd.DataFrame([{"method": "FusionGAN (paper, 20 pairs: not comparable)",
+                                      **paper.fusion_row("FusionGAN")[list(metrics)]}])], ignore_index=True)
+    return stems, table
