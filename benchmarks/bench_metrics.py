@@ -17,7 +17,7 @@ All in the same run, on one 768x576 triple (TNO pair 01, DenseFuse) unless said 
   x 3 peer methods with ``jobs=1`` on one core and on all (threads), ``jobs=2`` processes (their start-up
   included) and a Dask ``LocalCluster`` of 2 single-threaded worker processes (without and with
   the cluster's start-up), in triples per second;
-* ``--octave``: the Octave reference driver on the same triple (``tests/reference/run_reference.m``).
+* ``--octave``: the Octave reference driver on the same triple (``reference/tang/run_reference.m``).
 
 The machine's load average is printed before and after: on a shared machine rerun when it is low.
 """
@@ -111,7 +111,7 @@ def octave_seconds(paths: list[Path]) -> dict[str, float] | None:
         (d / "cases.txt").write_text("case\n")
         w = pywt.Wavelet("dmey")
         np.savetxt(d / "dmey_filters.txt", np.array([w.dec_lo, w.dec_hi]), fmt="%.17g")
-        subprocess.run(["octave", "--no-gui", "-q", str(ROOT / "tests/reference/run_reference.m"), str(d),
+        subprocess.run(["octave", "--no-gui", "-q", str(ROOT / "reference/tang/run_reference.m"), str(d),
                         str(d / "out.csv")], check=True, capture_output=True, cwd=ROOT)
         per = pd.read_csv(d / "out.csv")
         return dict(zip(per.metric, per.seconds))

@@ -41,7 +41,9 @@ def test_twins_are_pixel_identical_pairs(data_dir: Path) -> None:
 
 
 def test_peer_folders_list_the_published_methods(data_dir: Path) -> None:
-    assert set(datasets.pair_set("tno21").peer_folders(data_dir)) == {"RFN-Nest"}
+    # data/README.md: RFN-Nest's release, Li's JSR and JSRSD, AEFusion's two strategies, CUFD (7 pairs)
+    assert set(datasets.pair_set("tno21").peer_folders(data_dir)) == {"RFN-Nest", "JSR", "JSRSD", "AEFusion-avg",
+                                                                       "AEFusion-nuclear", "CUFD"}
     assert len(datasets.pair_set("tno").peer_folders(data_dir)) == 9
     assert datasets.pair_set("mri_ct").peer_folders(data_dir) == {}
 

@@ -1,5 +1,5 @@
 """Agreement of res2netfuse.metrics with the MATLAB toolbox, values computed by GNU Octave
-(tests/reference/run_reference.m -> expected.csv, expected_ssim.csv, expected.check.csv)."""
+(reference/tang/run_reference.m -> expected.csv, expected_ssim.csv, expected.check.csv)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from res2netfuse import metrics as M
 from res2netfuse.io import load_gray_uint8
 from res2netfuse.metrics.reference import agreement, agreement_cases, case_paths, change_summary, ssim_convention_change
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference" / "tang"
 sys.path.insert(0, str(REF))
 from make_cases import REAL, SSIM_REAL, synthetic_cases  # noqa: E402
 
@@ -29,7 +29,7 @@ TOOLBOX = "_toolbox"
 # constant image: its DCT/DWT off-DC coefficients are ~1e-13 noise); we define them instead.
 CONSTANT_FMI = {("syn_const_f", "FMI_dct"), ("syn_const_f", "FMI_w"), ("syn_const_b", "FMI_dct"),
                 ("syn_const_b", "FMI_w")}
-SSIM_RTOL = 1e-10  # issue 16: SSIM as MATLAB computes it, to rounding
+SSIM_RTOL = 1e-10  # SSIM as MATLAB computes it, to rounding
 RTOL, ATOL = 1e-3, 1e-4  # the other metrics (FMI_w: 62-tap dmey on both sides)
 
 

@@ -8,7 +8,7 @@ a parameter.
 Table II and Table IV share their rows for DenseFuse, MSDNet and Res2NetFuse_1; both average
 the same 20 fused TNO images (``datasets.PAIR_SETS["tno21"]``). Column ``MS_SSIM`` is the
 paper's name for MEF-SSIM (Ma et al. 2015). Table III averages 20 reconstructed MS-COCO images.
-:data:`CLAIMS` lists the statements the claims study (notebook 07) tests, with their sections.
+:data:`CLAIMS` lists the statements the claims study (notebook 09) tests, with their sections.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def provenance_record(checkpoint: Path, commit: str) -> dict[str, Any]:
     return {
         "model": "Res2NetFuse_1: Res2NetFuse trained on the paper's single COCO image (paper Sec. III-B)",
         "file": RES2NETFUSE_1.name, "md5": md5(checkpoint), "bytes": checkpoint.stat().st_size,
-        "made_by": "the dvc stage 'train' (notebooks/02_single_image_training.ipynb), params.yaml train + model",
+        "made_by": "the dvc stage 'train' (notebooks/01_training.ipynb), params.yaml train + model",
         "commit": commit, "torch": torch.__version__,
         "trained_utc": _utc(checkpoint.stat().st_mtime), "packaged_utc": _utc(),
         "trained_on": summary.get("device"), "training_seconds": summary.get("seconds"),

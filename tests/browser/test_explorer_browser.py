@@ -1,4 +1,4 @@
-"""Real-browser tests of the explorer: Voila and JupyterLab serve notebook 06, headless Chromium drives them.
+"""Real-browser tests of the explorer: Voila and JupyterLab serve the explorer notebook, headless Chromium drives them.
 
 Each starts its server on 127.0.0.1 with a free port (JupyterLab: opens the notebook and runs all
 cells), switches the fusion strategy in the ``<select>`` like a user, and checks that the fused
@@ -44,7 +44,7 @@ from res2netfuse.datasets import pair_set
 from res2netfuse.explorer import dataset_options
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK = ROOT / "notebooks" / "06_explore_fusion_strategies.ipynb"
+NOTEBOOK = ROOT / "notebooks" / "explorer.ipynb"
 SCREENSHOT = Path(os.environ.get("EXPLORER_SCREENSHOT", ROOT / "results" / "explorer" / "screenshot.png"))
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -66,7 +66,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def workdir(data_dir: Path) -> Path:
-    """A folder with notebook 06 parameterised for DenseFuse (or $EXPLORER_CHECKPOINT), outside the repo."""
+    """A folder with the explorer notebook parameterised for DenseFuse (or $EXPLORER_CHECKPOINT), outside the repo."""
     ckpt = os.environ.get("EXPLORER_CHECKPOINT", "")
     params = {"model": "res2netfuse", "checkpoint": ckpt} if ckpt else {"model": "densefuse"}
     work = Path(tempfile.mkdtemp(prefix="explorer-browser-"))

@@ -1,4 +1,4 @@
-"""Interactive fusion-strategy explorer (notebook 06): see *why* one strategy beats another.
+"""Interactive fusion-strategy explorer (notebooks/explorer.ipynb): see *why* one strategy beats another.
 
 Four modules, one concern each; everything but :mod:`.app` is plain Python on numpy arrays and is
 tested without a browser:

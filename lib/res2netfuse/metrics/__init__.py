@@ -2,7 +2,7 @@
 
 The oracle is the MATLAB evaluation code of the public VIF toolbox (L. Tang et al.) and the
 paper's wrapper ``analysis_Reference.m``, kept in ``../shared/reference/fusion-metrics-matlab/``;
-``tests/reference/`` holds the GNU Octave driver that ran it and the expected values the tests
+``reference/tang/`` holds the GNU Octave driver that ran it and the expected values the tests
 compare against (:mod:`.reference` tabulates the agreement).
 
 Metrics (column names as in the paper's tables; the docstring of each module gives the formulas):
@@ -12,11 +12,11 @@ Metrics (column names as in the paper's tables; the docstring of each module giv
   :mod:`.information`; SCD in :mod:`.statistics`;
 * nine more, :data:`ALL_METRICS`: EN, MI (:mod:`.information`), SD, SF, AG, PSNR, CC
   (:mod:`.statistics`), VIF (:mod:`.vif`), Nabf (:mod:`.gradient`);
-* ``SSIM_a_wang`` (Wang's ``ssim_index.m``, this project's SSIM_a before issue 16), on request.
+* ``SSIM_a_wang`` (Wang's ``ssim_index.m``, this project's SSIM_a until it adopted MATLAB's), on request.
 
 :func:`evaluate` scores one triple (input scale and the ``convention`` option: :mod:`.core`);
 :func:`evaluate_folders` scores folders serially, on all cores or on a Dask cluster
-(:mod:`.folders`); :mod:`.reference` tabulates the agreement with the toolbox (notebook 05).
+(:mod:`.folders`); :mod:`.reference` tabulates the agreement with the toolbox (the metrics stage, notebook 07).
 """
 
 from . import reference

@@ -7,7 +7,7 @@ orthonormal 2-D DCT (MATLAB ``dct2``) for FMI_dct, the one-level 'dmey' DWT mosa
 :mod:`res2netfuse.metrics._fmi_kernel` (compiled; row blocks run on several threads). FMI is
 scale-free, so the paper's [0, 1] input and [0, 255] give the same value up to rounding.
 The 'dmey' filter is PyWavelets' 62-tap approximation; MATLAB's has 102 taps (PyWavelets issue
-#261), so FMI_w cannot agree exactly with MATLAB (0.03-0.9 % on TNO triples, notebook 05). The DWT
+#261), so FMI_w cannot agree exactly with MATLAB (0.03-0.9 % on TNO triples, the metrics stage). The DWT
 is computed here (:func:`dwt2_symmetric`, compiled; PyWavelets' ``dwt2`` gives the same
 coefficients to rounding but takes ~10x longer with 62 taps). A
 constant image gets its exact transform (the computed one is ~1e-13 rounding noise that the

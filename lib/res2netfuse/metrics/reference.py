@@ -1,6 +1,6 @@
-"""Agreement with the MATLAB toolbox run under GNU Octave, and the size of issue 16's SSIM change.
+"""Agreement with the MATLAB toolbox run under GNU Octave, and the size of the change to MATLAB's SSIM.
 
-``tests/reference/expected.csv`` (``run_reference.m``) holds the toolbox's values per case and
+``reference/tang/expected.csv`` (``run_reference.m``) holds the toolbox's values per case and
 metric; ``expected_ssim.csv`` holds SSIM_a (MATLAB ``ssim``) and SSIM_a_wang for every TNO pair x
 peer method. Metric names are :func:`~res2netfuse.metrics.evaluate`'s under the paper's
 convention; ``<name>_toolbox`` rows are the same function under ``convention="toolbox"``.
@@ -94,7 +94,7 @@ def agreement(expected_csv: PathLike, data_root: PathLike = "data", max_cases: i
 def ssim_convention_change(reference_csv: PathLike, data_root: PathLike = "data", max_cases: int = 0,
                            cases: list[str] | None = None) -> pd.DataFrame:
     """Per real triple of ``reference_csv`` (``expected.csv`` or ``expected_ssim.csv``): SSIM_a by Wang's
-    convention (this project's before issue 16) and by MATLAB's ``ssim`` (the paper wrapper's, now).
+    convention (this project's SSIM_a until it adopted MATLAB's) and by MATLAB's ``ssim`` (the paper wrapper's, now).
 
     Columns ``case, pair, method, SSIM_a_wang, SSIM_a, change_pct`` with change_pct =
     100 (SSIM_a / SSIM_a_wang - 1), then the reference values (``ref_SSIM_a_wang``, ``ref_SSIM_a``)

@@ -13,7 +13,7 @@ exponents reduce the three-term form to this one), and SSIM = mean of the whole 
 
 :func:`ssim_wang` is Wang et al. 2004 (``ssim_index.m``): the same window and constants, but the
 map is averaged over the 'valid' region only (no border pixels). It was this project's SSIM_a
-before issue 16; it differs from MATLAB's by ~0.3 % (up to ~2 %) per TNO image. ``evaluate``
+until it adopted MATLAB's; it differs from MATLAB's by ~0.3 % (up to ~2 %) per TNO image. ``evaluate``
 offers it as the extra metric ``SSIM_a_wang``.
 
 **MEF-SSIM** (Ma, Zeng & Wang, IEEE TIP 2015; ``mef_ssim.m`` via ``analysis_ms_ssim.m``), which the

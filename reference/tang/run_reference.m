@@ -1,9 +1,9 @@
 % Expected metric values from the MATLAB toolbox (../shared/reference/fusion-metrics-matlab),
 % run under GNU Octave 7.3 + image package. Usage (from the repository root):
-%   python tests/reference/make_cases.py /tmp/metrics_ref
-%   octave --no-gui -q tests/reference/run_reference.m /tmp/metrics_ref tests/reference/expected.csv [check]
-%   python tests/reference/make_cases.py --ssim /tmp/metrics_ssim
-%   octave --no-gui -q tests/reference/run_reference.m /tmp/metrics_ssim tests/reference/expected_ssim.csv ssim
+%   python reference/tang/make_cases.py /tmp/metrics_ref
+%   octave --no-gui -q reference/tang/run_reference.m /tmp/metrics_ref reference/tang/expected.csv [check]
+%   python reference/tang/make_cases.py --ssim /tmp/metrics_ssim
+%   octave --no-gui -q reference/tang/run_reference.m /tmp/metrics_ssim reference/tang/expected_ssim.csv ssim
 % Metric names are those of res2netfuse.metrics under the paper's convention (analysis_Reference.m:
 % im2double images for Qabf, Nabf, SSIM); *_toolbox rows are the same functions on [0,255]
 % doubles; SSIM_a_wang is Wang's ssim_index.m. The toolbox functions are called unchanged (uint8

@@ -7,10 +7,10 @@ reading files). Also writes PyWavelets' 'dmey' filters for the driver's ``dwt2``
 every TNO pair x every peer method (:data:`SSIM_REAL`), for the SSIM-only reference
 ``expected_ssim.csv``.
 
-    python tests/reference/make_cases.py /tmp/metrics_ref
-    octave --no-gui -q tests/reference/run_reference.m /tmp/metrics_ref tests/reference/expected.csv
-    python tests/reference/make_cases.py --ssim /tmp/metrics_ssim
-    octave --no-gui -q tests/reference/run_reference.m /tmp/metrics_ssim tests/reference/expected_ssim.csv ssim
+    python reference/tang/make_cases.py /tmp/metrics_ref
+    octave --no-gui -q reference/tang/run_reference.m /tmp/metrics_ref reference/tang/expected.csv
+    python reference/tang/make_cases.py --ssim /tmp/metrics_ssim
+    octave --no-gui -q reference/tang/run_reference.m /tmp/metrics_ssim reference/tang/expected_ssim.csv ssim
 """
 
 from __future__ import annotations
