@@ -151,7 +151,7 @@ def test_stage_deps_list_every_lib_module_it_runs(stage: str) -> None:
 def test_the_check_finds_a_missing_dependency() -> None:
     """The closure sees indirect imports: the fusion pipeline reaches the model through pipeline.py."""
     needed = {p.name for p in closure({f"{PACKAGE}.pipeline"})}
-    assert {"model.py", "baselines.py", "fusion.py", "io.py", "runtime.py"} <= needed
+    assert {"model.py", "densefuse.py", "fusion.py", "io.py", "runtime.py"} <= needed
     assert not covered(LIB / PACKAGE / "model.py", ["lib/res2netfuse/pipeline.py"])
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .io import PathLike
-from .weightfile import read, state_dict_problems
-from .weights import DENSEFUSE_HOW_TO, densefuse_weights
+from ..io import PathLike
+from ..weightfile import read, state_dict_problems
+from ..weights import DENSEFUSE_HOW_TO, densefuse_weights
 
 
 class ConvLayer(nn.Module):
