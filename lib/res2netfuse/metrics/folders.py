@@ -6,7 +6,7 @@ bounded by the number of workers, whatever the number of images. With a Dask
 ``distributed.Client`` the paths must be readable by the workers (a shared file system, or the
 same data at the same paths on every machine), and ``res2netfuse`` must be installed there.
 Values are identical to a serial run: the metrics are deterministic and do not depend on the
-number of threads or processes (``tests/test_metrics_parallel.py``).
+number of threads or processes (``tests/test_metrics_folders.py``).
 """
 
 from __future__ import annotations
