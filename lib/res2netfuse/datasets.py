@@ -14,8 +14,10 @@ mri_ct     fusion/mri_ct/{ct,mri}                21 medical pairs (CT first, MRI
 ========== ===================================== ============================================
 
 A colour visible image is fused through its luminance (full-range YCbCr ``Y``) and keeps its
-chroma (:func:`res2netfuse.pipeline.load_sources`). Paths are relative to the data root, by
-default ``<repository>/data`` (see :func:`data_root`).
+chroma (:func:`res2netfuse.pipeline.load_sources`). Paths are relative to the data root
+(:func:`data_root`): ``$RES2NETFUSE_DATA``, else the checkout's ``data/`` (made by ``dvc repro data``), else
+the user data folder that ``res2netfuse data fetch`` fills (:mod:`res2netfuse.data` fetches and verifies
+every file).
 """
 
 from __future__ import annotations
@@ -78,19 +80,47 @@ PAIR_SETS: dict[str, PairSet] = {s.name: s for s in (
 )}
 
 
+DATA_ENV = "RES2NETFUSE_DATA"  # a folder laid out like data/: read from, and the local copy `data fetch` copies
+CACHE_ENV = "RES2NETFUSE_CACHE"  # replaces the user cache folder (downloads and the fetched data)
+
+
+def cache_folder() -> Path:
+    """``$RES2NETFUSE_CACHE``, else the user cache folder ``pooch.os_cache("res2netfuse")``
+    (``~/.cache/res2netfuse`` on Linux, ``~/Library/Caches/res2netfuse`` on macOS)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    import pooch  # only here: importing the image sets should not load the downloader
+
+    return Path(pooch.os_cache("res2netfuse")).expanduser()
+
+
+def user_data_folder() -> Path:
+    """The folder that ``res2netfuse data fetch`` fills by default: ``data/`` in :func:`cache_folder`."""
+    return cache_folder() / "data"
+
+
 def data_root() -> Path:
-    """``$RES2NETFUSE_DATA`` if set, else ``<repository root>/data``."""
-    env = os.environ.get("RES2NETFUSE_DATA")
-    return Path(env) if env else project_root() / "data"
+    """``$RES2NETFUSE_DATA`` if set, else ``<repository root>/data`` inside a checkout, else
+    :func:`user_data_folder`."""
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env).expanduser()
+    try:
+        return project_root() / "data"
+    except FileNotFoundError:
+        return user_data_folder()
+
+
+def fetch_hint(name: str) -> str:
+    """The command that puts data set ``name`` where :func:`data_root` looks."""
+    root = data_root()
+    return f"res2netfuse data fetch {name}" + ("" if root == user_data_folder() else f" --to {root}")
 
 
 def data_file(relative: str) -> Path | None:
-    """``relative`` under :func:`data_root` if that file exists; ``None`` if it does not, or outside the
-    repository without ``$RES2NETFUSE_DATA``."""
-    try:
-        path = data_root() / relative
-    except FileNotFoundError:
-        return None
+    """``relative`` under :func:`data_root` if that file exists, else ``None``."""
+    path = data_root() / relative
     return path if path.exists() else None
 
 

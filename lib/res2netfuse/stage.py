@@ -252,7 +252,7 @@ def _remove_stale_partials(out_dir: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def _watched_ancestors() -> list[psutil.Process]:
+def watched_ancestors() -> list[psutil.Process]:
     """The parent, and while it is a shell running a command (``sh -c CMD``), that shell's parent too:
     the process whose death should stop the stage (``dvc``) and the shells between it and us."""
     chain = [psutil.Process().parent()]
@@ -265,7 +265,7 @@ def _watched_ancestors() -> list[psutil.Process]:
     return [p for p in chain if p is not None]
 
 
-def _running(process: psutil.Process) -> bool:
+def is_running(process: psutil.Process) -> bool:
     """Whether a ``psutil.Process`` still runs (a zombie, dead but not yet reaped, does not)."""
     try:
         return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
@@ -287,7 +287,7 @@ class StageRun:
         self.stop_reason: str | None = None
         self.stop_signal = signal.SIGTERM
         self._finished = threading.Event()  # set once the notebook run has returned (or raised)
-        self._ancestors = _watched_ancestors()
+        self._ancestors = watched_ancestors()
 
     def stop(self, signum: int, reason: str) -> None:
         """Ask the stage to stop: interrupt the running cell now; kill the kernel after :data:`GRACE_S`
@@ -314,7 +314,7 @@ class StageRun:
         """Stop the stage if the parent process, or the ``dvc`` above a wrapping shell, exits (e.g.
         ``dvc`` killed with SIGTERM)."""
         while not self._finished.wait(PARENT_POLL_S):
-            if not all(map(_running, self._ancestors)):
+            if not all(map(is_running, self._ancestors)):
                 self.stop(signal.SIGTERM, "the exit of its parent process")
                 return
 

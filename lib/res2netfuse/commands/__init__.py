@@ -3,6 +3,6 @@
 ``add_parser`` registers the sub-command and sets ``run=callable(args) -> int`` as default.
 """
 
-from . import fuse, metrics, train
+from . import data, fuse, metrics, train
 
-COMMANDS = [train, fuse, metrics]
+COMMANDS = [train, fuse, metrics, data]

@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--checkpoint", metavar="PATH",
                    help="weights file. Default for res2netfuse: the Res2NetFuse_1 model shipped with the package "
                         f"(trained on the paper's image); for densefuse: ${DENSEFUSE_ENV}, else the repository's "
-                        f"data/weights/{DENSEFUSE_FILE} when run inside it")
+                        f"data/weights/{DENSEFUSE_FILE} when run inside it, else the copy that "
+                        "'res2netfuse data fetch weights' downloads")
     p.add_argument("--mapping", choices=["minmax", "clip"], default="minmax",
                    help="decoder output to 8 bits: minmax (authors' code, default) or clip")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu or cuda[:N]")

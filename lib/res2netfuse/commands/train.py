@@ -13,7 +13,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from ..datasets import PAPER_TRAINING_IMAGE, data_file
+from ..datasets import PAPER_TRAINING_IMAGE, data_file, data_root, fetch_hint
 from ..train import TrainConfig, save_training, stabilisation_iteration, train
 
 
@@ -70,13 +70,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def _default_image(image: str) -> str:
     """The default (the paper's image, part of the project's data) is found in the data folder
-    (``$RES2NETFUSE_DATA`` or the repository's ``data/``); any other path is relative to the current folder."""
+    (:func:`~res2netfuse.datasets.data_root`); any other path is relative to the current folder."""
     if image != TrainConfig.image or Path(image).exists():
         return image
     found = data_file(PAPER_TRAINING_IMAGE)
     if found is None:
-        raise FileNotFoundError(f"{image}: the default training image is part of the project's data; run inside "
-                                "the repository, set $RES2NETFUSE_DATA to its data folder, or give --image PATH")
+        raise FileNotFoundError(f"{image}: the default training image is part of the project's data, not found in "
+                                f"{data_root()}: run `{fetch_hint('train')}`, or give --image PATH")
     return str(found)
 
 

@@ -7,8 +7,9 @@
   checks. Maintainers regenerate both from a new ``train`` stage output with
   ``python -m res2netfuse.ship_model results/train/checkpoint.pt`` (:mod:`res2netfuse.ship_model`).
 * DenseFuse's released weights are not ours to ship. Unless a path is given, they are
-  ``$RES2NETFUSE_DENSEFUSE_WEIGHTS``, else the repository's ``data/weights/densefuse_gray.model``
-  when run inside the repository; otherwise the error says how to get them.
+  ``$RES2NETFUSE_DENSEFUSE_WEIGHTS``, else ``weights/densefuse_gray.model`` in the data
+  (:func:`res2netfuse.datasets.data_root`: the repository's ``data/`` inside it, else the folder that
+  ``res2netfuse data fetch weights`` fills); otherwise the error says how to get them.
 * Reading a weight file is :func:`res2netfuse.weightfile.read` (one-line errors).
 """
 
@@ -19,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..datasets import data_file
+from ..datasets import data_file, data_root, fetch_hint
 
 RES2NETFUSE_1 = Path(__file__).with_name("res2netfuse_1.pt")
 PROVENANCE = RES2NETFUSE_1.with_suffix(".json")
@@ -27,13 +28,13 @@ PROVENANCE = RES2NETFUSE_1.with_suffix(".json")
 DENSEFUSE_ENV = "RES2NETFUSE_DENSEFUSE_WEIGHTS"
 DENSEFUSE_FILE = "densefuse_gray.model"
 DENSEFUSE_RELEASE = "https://github.com/hli1221/densefuse-pytorch"
-DENSEFUSE_HOW_TO = (f"download models/{DENSEFUSE_FILE} from the densefuse-pytorch release ({DENSEFUSE_RELEASE}) "
-                    f"and pass --checkpoint PATH or set {DENSEFUSE_ENV}=PATH")
+DENSEFUSE_HOW_TO = (f"`res2netfuse data fetch weights` downloads models/{DENSEFUSE_FILE} of the densefuse-pytorch "
+                    f"release ({DENSEFUSE_RELEASE}); or pass --checkpoint PATH or set {DENSEFUSE_ENV}=PATH")
 
 
 def densefuse_weights() -> Path:
     """The DenseFuse weights to use when none are named: ``$RES2NETFUSE_DENSEFUSE_WEIGHTS``, else the
-    copy in the project's data (``weights/`` under ``$RES2NETFUSE_DATA`` or the repository's ``data/``);
+    copy in the project's data (``weights/`` under :func:`~res2netfuse.datasets.data_root`);
     ``FileNotFoundError`` saying how to get them otherwise."""
     env = os.environ.get(DENSEFUSE_ENV)
     if env:
@@ -44,7 +45,9 @@ def densefuse_weights() -> Path:
         return path
     found = data_file(f"weights/{DENSEFUSE_FILE}")
     if found is None:
-        raise FileNotFoundError(f"DenseFuse weights ({DENSEFUSE_FILE}) not found: {DENSEFUSE_HOW_TO}")
+        raise FileNotFoundError(f"DenseFuse weights ({DENSEFUSE_FILE}) not found in {data_root()}: run "
+                                f"`{fetch_hint('weights')}` (downloads models/{DENSEFUSE_FILE} of {DENSEFUSE_RELEASE}), "
+                                f"or pass --checkpoint PATH or set {DENSEFUSE_ENV}=PATH")
     return found
 
 
